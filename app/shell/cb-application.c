@@ -1,0 +1,290 @@
+/* cb-application.c: one process per profile; later launches forward their
+ * addresses to it over D-Bus (GApplication's command-line forwarding). */
+#define G_LOG_DOMAIN "cb-application"
+
+#include "cb-config.h"
+#include "cb-application.h"
+#include "cb-address.h"
+
+struct _CbApplication {
+  AdwApplication parent_instance;
+  CbWebContext *web_context;
+  GSettings *settings;
+};
+
+G_DEFINE_FINAL_TYPE (CbApplication, cb_application, ADW_TYPE_APPLICATION)
+
+static const GOptionEntry option_entries[] = {
+  { "new-window", 'w', 0, G_OPTION_ARG_NONE, NULL, "Open the addresses in a new window", NULL },
+  { "version", 0, 0, G_OPTION_ARG_NONE, NULL, "Print the version and exit", NULL },
+  { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL, NULL, "[ADDRESS…]" },
+  { NULL }
+};
+
+CbWebContext *
+cb_application_get_web_context (CbApplication *self)
+{
+  /* Created on first use so that `--version` and forwarding launches
+   * never start WebKit. */
+  if (self->web_context == NULL)
+    self->web_context = cb_web_context_new_for_profile ();
+  return self->web_context;
+}
+
+static CbWindow *
+active_cb_window (CbApplication *self)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  return CB_IS_WINDOW (window) ? CB_WINDOW (window) : NULL;
+}
+
+CbWindow *
+cb_application_new_window (CbApplication *self)
+{
+  return cb_window_new (GTK_APPLICATION (self), cb_application_get_web_context (self));
+}
+
+static void
+open_home (CbWindow  *window,
+           GSettings *settings)
+{
+  g_autofree char *homepage = g_settings_get_string (settings, "homepage");
+
+  cb_window_open_tab (window, homepage, TRUE);
+}
+
+/* A command-line argument is a file when it names one that exists
+ * (relative to where the command ran); otherwise it is an address. */
+char *
+cb_application_resolve_argument (CbApplication *self,
+                                 GFile         *cwd,
+                                 const char    *arg)
+{
+  g_autofree char *search_url = g_settings_get_string (self->settings, "search-url");
+
+  if (cb_address_classify (arg) != CB_ADDRESS_URI && cwd != NULL)
+    {
+      g_autoptr(GFile) file = g_file_resolve_relative_path (cwd, arg);
+
+      if (g_file_query_exists (file, NULL))
+        return g_file_get_uri (file);
+    }
+  return cb_address_to_uri (arg, search_url);
+}
+
+static void
+open_uris (CbApplication *self,
+           GStrv          uris,
+           gboolean       new_window)
+{
+  CbWindow *window = new_window ? NULL : active_cb_window (self);
+
+  if (window == NULL)
+    window = cb_application_new_window (self);
+  for (guint i = 0; uris[i] != NULL; i++)
+    cb_window_open_tab (window, uris[i], i == 0);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static int
+cb_application_command_line (GApplication            *application,
+                             GApplicationCommandLine *command_line)
+{
+  CbApplication *self = CB_APPLICATION (application);
+  GVariantDict *options = g_application_command_line_get_options_dict (command_line);
+  g_autofree const char **args = NULL;
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) uris = NULL;
+  g_autoptr(GFile) cwd = NULL;
+  gboolean new_window = g_variant_dict_contains (options, "new-window");
+
+  if (g_application_command_line_get_cwd (command_line))
+    cwd = g_file_new_for_path (g_application_command_line_get_cwd (command_line));
+
+  g_variant_dict_lookup (options, G_OPTION_REMAINING, "^a&s", &args);
+  for (guint i = 0; args != NULL && args[i] != NULL; i++)
+    {
+      g_autofree char *uri = cb_application_resolve_argument (self, cwd, args[i]);
+
+      if (uri != NULL)
+        g_strv_builder_add (builder, uri);
+    }
+  uris = g_strv_builder_end (builder);
+
+  if (uris[0] != NULL)
+    open_uris (self, uris, new_window);
+  else if (new_window || active_cb_window (self) == NULL)
+    {
+      CbWindow *window = cb_application_new_window (self);
+
+      open_home (window, self->settings);
+      gtk_window_present (GTK_WINDOW (window));
+    }
+  else
+    gtk_window_present (GTK_WINDOW (active_cb_window (self)));
+  return 0;
+}
+
+static int
+cb_application_handle_local_options (GApplication *application,
+                                     GVariantDict *options)
+{
+  if (g_variant_dict_contains (options, "version"))
+    {
+      g_print ("cloud-bevy %s\n", CB_VERSION);
+      return 0;
+    }
+  return -1;
+}
+
+static void
+cb_application_activate (GApplication *application)
+{
+  CbApplication *self = CB_APPLICATION (application);
+  CbWindow *window = active_cb_window (self);
+
+  if (window == NULL)
+    {
+      window = cb_application_new_window (self);
+      open_home (window, self->settings);
+    }
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static void
+cb_application_open (GApplication  *application,
+                     GFile        **files,
+                     int            n_files,
+                     const char    *hint)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) uris = NULL;
+
+  for (int i = 0; i < n_files; i++)
+    {
+      g_autofree char *uri = g_file_get_uri (files[i]);
+      g_strv_builder_add (builder, uri);
+    }
+  uris = g_strv_builder_end (builder);
+  open_uris (CB_APPLICATION (application), uris, FALSE);
+}
+
+static void
+action_new_window (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  CbApplication *self = user_data;
+  CbWindow *window = cb_application_new_window (self);
+
+  open_home (window, self->settings);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static void
+action_quit (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  GList *windows = gtk_application_get_windows (GTK_APPLICATION (user_data));
+
+  /* close() rather than destroy() so each window saves its state. */
+  for (GList *l = g_list_copy (windows), *it = l; it; it = it->next)
+    {
+      gtk_window_close (it->data);
+      if (it->next == NULL)
+        g_list_free (l);
+    }
+}
+
+static void
+action_about (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  CbApplication *self = user_data;
+  GtkWidget *about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
+                                   "application-name", "Cloud Bevy",
+                                   "application-icon", CB_APP_ID,
+                                   "version", CB_VERSION,
+                                   "developer-name", "The Cloud Bevy developers",
+                                   "license-type", GTK_LICENSE_GPL_3_0,
+                                   "comments", "A web browser that is also a node of a decentralised cloud",
+                                   "transient-for", gtk_application_get_active_window (GTK_APPLICATION (self)),
+                                   "modal", TRUE,
+                                   NULL);
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+static const GActionEntry app_actions[] = {
+  { .name = "new-window", .activate = action_new_window },
+  { .name = "quit", .activate = action_quit },
+  { .name = "about", .activate = action_about },
+};
+
+static const struct {
+  const char *action;
+  const char *accels[3];
+} shortcuts[] = {
+  { "app.new-window", { "<Control>n", NULL } },
+  { "app.quit", { "<Control>q", NULL } },
+  { "win.new-tab", { "<Control>t", NULL } },
+  { "win.close-tab", { "<Control>w", NULL } },
+  { "win.reload", { "<Control>r", "F5", NULL } },
+  { "win.stop", { "Escape", NULL } },
+  { "win.back", { "<Alt>Left", NULL } },
+  { "win.forward", { "<Alt>Right", NULL } },
+  { "win.focus-location", { "<Control>l", "F6", NULL } },
+  { "win.next-tab", { "<Control>Tab", "<Control>Page_Down", NULL } },
+  { "win.previous-tab", { "<Control><Shift>Tab", "<Control>Page_Up", NULL } },
+};
+
+static void
+cb_application_startup (GApplication *application)
+{
+  CbApplication *self = CB_APPLICATION (application);
+
+  G_APPLICATION_CLASS (cb_application_parent_class)->startup (application);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
+                                   G_N_ELEMENTS (app_actions), self);
+  for (gsize i = 0; i < G_N_ELEMENTS (shortcuts); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (self), shortcuts[i].action,
+                                           shortcuts[i].accels);
+}
+
+static void
+cb_application_dispose (GObject *object)
+{
+  CbApplication *self = CB_APPLICATION (object);
+
+  g_clear_object (&self->web_context);
+  g_clear_object (&self->settings);
+  G_OBJECT_CLASS (cb_application_parent_class)->dispose (object);
+}
+
+static void
+cb_application_class_init (CbApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->dispose = cb_application_dispose;
+  app_class->startup = cb_application_startup;
+  app_class->activate = cb_application_activate;
+  app_class->open = cb_application_open;
+  app_class->command_line = cb_application_command_line;
+  app_class->handle_local_options = cb_application_handle_local_options;
+}
+
+static void
+cb_application_init (CbApplication *self)
+{
+  self->settings = g_settings_new (CB_SCHEMA_ID);
+  g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
+}
+
+CbApplication *
+cb_application_new (const char *application_id)
+{
+  return g_object_new (CB_TYPE_APPLICATION,
+                       "application-id", application_id,
+                       "flags", G_APPLICATION_HANDLES_OPEN | G_APPLICATION_HANDLES_COMMAND_LINE,
+                       "resource-base-path", CB_RESOURCE_PREFIX,
+                       NULL);
+}

@@ -1,0 +1,20 @@
+/* cb-application.h: the single-instance browser application */
+#pragma once
+
+#include <adwaita.h>
+
+#include "cb-window.h"
+
+G_BEGIN_DECLS
+
+#define CB_TYPE_APPLICATION (cb_application_get_type ())
+G_DECLARE_FINAL_TYPE (CbApplication, cb_application, CB, APPLICATION, AdwApplication)
+
+CbApplication *cb_application_new             (const char    *application_id);
+CbWindow      *cb_application_new_window      (CbApplication *self);
+CbWebContext  *cb_application_get_web_context (CbApplication *self);
+char          *cb_application_resolve_argument (CbApplication *self,
+                                                GFile         *cwd,
+                                                const char    *arg);
+
+G_END_DECLS

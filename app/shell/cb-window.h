@@ -1,0 +1,25 @@
+/* cb-window.h: a browser window: tabs, header bar, address entry */
+#pragma once
+
+#include <adwaita.h>
+
+#include "cb-web-view.h"
+
+G_BEGIN_DECLS
+
+#define CB_TYPE_WINDOW (cb_window_get_type ())
+G_DECLARE_FINAL_TYPE (CbWindow, cb_window, CB, WINDOW, AdwApplicationWindow)
+
+CbWindow   *cb_window_new              (GtkApplication *application,
+                                        CbWebContext   *context);
+CbWebView  *cb_window_open_tab         (CbWindow       *self,
+                                        const char     *uri,
+                                        gboolean        select);
+CbWebView  *cb_window_get_active_view  (CbWindow       *self);
+AdwTabView *cb_window_get_tab_view     (CbWindow       *self);
+GtkEntry   *cb_window_get_address_entry (CbWindow      *self);
+GtkButton  *cb_window_get_reload_button (CbWindow      *self);
+void        cb_window_submit_address   (CbWindow       *self,
+                                        const char     *text);
+
+G_END_DECLS

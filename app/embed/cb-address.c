@@ -141,7 +141,7 @@ char *
 cb_address_search_uri (const char *terms,
                        const char *search_template)
 {
-  g_autofree char *escaped = g_uri_escape_string (terms, NULL, TRUE);
+  g_autofree char *escaped = g_uri_escape_string (terms, NULL, FALSE);
   const char *mark = strstr (search_template, "%s");
 
   if (mark == NULL)

@@ -57,6 +57,15 @@ host_of (const char *uri)
   return g_strdup (host);
 }
 
+/* Inline SVG, so the page needs no icon font and no network. */
+#define SVG_OPEN "<svg width=\"64\" height=\"64\" viewBox=\"0 0 64 64\" fill=\"none\" " \
+                 "stroke=\"currentColor\" stroke-width=\"4\" stroke-linejoin=\"round\">"
+#define ICON_WARNING SVG_OPEN "<path d=\"M32 6 60 56H4Z\"/><path d=\"M32 24v16M32 46v4\"/></svg>"
+#define ICON_LOCK SVG_OPEN "<rect x=\"10\" y=\"28\" width=\"44\" height=\"30\" rx=\"4\"/>" \
+                  "<path d=\"M20 28V18a12 12 0 0 1 24 0v10M32 40v6\"/></svg>"
+#define ICON_CLOUD SVG_OPEN "<path d=\"M18 50a12 12 0 0 1-1-24 16 16 0 0 1 30-4 " \
+                   "12 12 0 0 1 1 28Z\"/></svg>"
+
 char *
 cb_error_page_build (CbErrorPageKind kind,
                      const char     *failing_uri,
@@ -74,7 +83,7 @@ cb_error_page_build (CbErrorPageKind kind,
     {
     case CB_ERROR_PAGE_TLS:
       title = CB_ERROR_PAGE_TITLE_TLS;
-      icon = "&#x1F512;";
+      icon = ICON_LOCK;
       lead = g_strdup_printf ("Cloud Bevy stopped loading <b>%s</b> because its "
                               "connection is not secure.", host_html);
       advice = "Someone may be impersonating the site. Do not enter passwords or "
@@ -83,14 +92,14 @@ cb_error_page_build (CbErrorPageKind kind,
       break;
     case CB_ERROR_PAGE_NOT_FOUND:
       title = CB_ERROR_PAGE_TITLE_NOT_FOUND;
-      icon = "&#x2601;";
+      icon = ICON_CLOUD;
       lead = g_strdup_printf ("There is no internal page <b>%s</b>.", uri_html);
       advice = "Internal pages include cloud:node and cloud:apps.";
       break;
     case CB_ERROR_PAGE_NETWORK:
     default:
       title = CB_ERROR_PAGE_TITLE_NETWORK;
-      icon = "&#x26A0;";
+      icon = ICON_WARNING;
       lead = g_strdup_printf ("Cloud Bevy could not load <b>%s</b>.", host_html);
       advice = "Check the address for typing errors, check that this computer is "
                "connected to the network, or try again in a moment: the site may "
@@ -105,9 +114,9 @@ cb_error_page_build (CbErrorPageKind kind,
     "<title>%s</title>"
     "<style>"
     "body{font-family:system-ui,sans-serif;max-width:40em;margin:12vh auto;padding:0 2em;line-height:1.5}"
-    ".icon{font-size:64px;opacity:.6}"
+    ".icon{opacity:.55}"
     "h1{font-size:1.6em;margin:.3em 0}"
-    ".detail{opacity:.75;font-size:.95em;word-break:break-all}"
+    ".detail{opacity:.75;font-size:.95em;overflow-wrap:anywhere}"
     "button{font:inherit;padding:.5em 1.4em;border-radius:8px;border:1px solid #0003;"
     "background:#3584e4;color:white;cursor:pointer}"
     "</style></head>\n"
@@ -116,7 +125,10 @@ cb_error_page_build (CbErrorPageKind kind,
     "<p id=\"lead\">%s</p>"
     "<p id=\"detail\" class=\"detail\">%s</p>"
     "<p>%s</p>"
-    "<p><button id=\"retry\" onclick=\"window.location.reload()\" autofocus>Try Again</button></p>"
+    /* A fresh navigation, not location.reload(): reloading would only
+     * reload this substitute page. */
+    "<p><button id=\"retry\" data-uri=\"%s\" onclick=\"location.href=this.dataset.uri\" "
+    "autofocus>Try Again</button></p>"
     "</body></html>\n",
-    title, icon, title, lead, detail_html, advice);
+    title, icon, title, lead, detail_html, advice, uri_html);
 }

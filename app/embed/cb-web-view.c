@@ -144,6 +144,20 @@ cb_web_view_new (CbWebContext *context)
                        NULL);
 }
 
+/* For window.open() and target=_blank: the new view shares the opener's
+ * web process (when the page allows it) and its network session. */
+GtkWidget *
+cb_web_view_new_related (CbWebView *opener)
+{
+  WebKitWebView *web_view = WEBKIT_WEB_VIEW (opener);
+
+  return g_object_new (CB_TYPE_WEB_VIEW,
+                       "related-view", opener,
+                       "settings", webkit_web_view_get_settings (web_view),
+                       "user-content-manager", webkit_web_view_get_user_content_manager (web_view),
+                       NULL);
+}
+
 void
 cb_web_view_load_address (CbWebView  *self,
                           const char *text,

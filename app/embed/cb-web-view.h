@@ -11,6 +11,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (CbWebView, cb_web_view, CB, WEB_VIEW, WebKitWebView)
 
 GtkWidget  *cb_web_view_new              (CbWebContext *context);
+GtkWidget  *cb_web_view_new_related      (CbWebView    *opener);
 void        cb_web_view_load_address     (CbWebView    *self,
                                           const char   *text,
                                           const char   *search_template);

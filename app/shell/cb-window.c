@@ -31,6 +31,10 @@ static AdwTabPage *
 page_of_view (CbWindow  *self,
               CbWebView *view)
 {
+  /* A view not (or no longer) in a tab has no parent; asking the tab view
+   * about it would be a programming error. */
+  if (gtk_widget_get_parent (GTK_WIDGET (view)) == NULL)
+    return NULL;
   return adw_tab_view_get_page (self->tab_view, GTK_WIDGET (view));
 }
 
@@ -47,6 +51,15 @@ cb_window_get_active_view (CbWindow *self)
   AdwTabPage *page = adw_tab_view_get_selected_page (self->tab_view);
 
   return page ? CB_WEB_VIEW (adw_tab_page_get_child (page)) : NULL;
+}
+
+/* GtkEntry keeps focus on an inner GtkText, never on itself. */
+static gboolean
+address_entry_has_focus (CbWindow *self)
+{
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
+
+  return focus != NULL && gtk_widget_is_ancestor (focus, GTK_WIDGET (self->address_entry));
 }
 
 /* --- header bar state, always for the selected tab --- */
@@ -67,7 +80,7 @@ update_address (CbWindow *self)
   const char *uri = view ? webkit_web_view_get_uri (WEBKIT_WEB_VIEW (view)) : NULL;
 
   /* Do not overwrite what the person is typing. */
-  if (gtk_widget_has_focus (GTK_WIDGET (self->address_entry)) &&
+  if (address_entry_has_focus (self) &&
       gtk_entry_buffer_get_length (gtk_entry_get_buffer (self->address_entry)) > 0)
     return;
   if (uri == NULL || g_strcmp0 (uri, "about:blank") == 0)
@@ -241,16 +254,19 @@ static void
 on_related_ready_to_show (CbWebView *view,
                           CbWindow  *self)
 {
-  add_view (self, view, TRUE);
+  /* WebKit can emit ready-to-show more than once for a view. */
+  if (page_of_view (self, view) == NULL)
+    add_view (self, view, TRUE);
 }
 
-/* target=_blank links and window.open(): a new tab beside the opener. */
+/* target=_blank links and window.open(): a new tab beside the opener,
+ * related to it so that window.opener works where the page asked for it. */
 static GtkWidget *
 on_view_create (CbWebView              *view,
                 WebKitNavigationAction *action,
                 CbWindow               *self)
 {
-  GtkWidget *related = g_object_new (CB_TYPE_WEB_VIEW, "related-view", view, NULL);
+  GtkWidget *related = cb_web_view_new_related (view);
 
   g_signal_connect_object (related, "ready-to-show",
                            G_CALLBACK (on_related_ready_to_show), self, 0);
@@ -529,6 +545,12 @@ GtkEntry *
 cb_window_get_address_entry (CbWindow *self)
 {
   return self->address_entry;
+}
+
+gboolean
+cb_window_address_has_focus (CbWindow *self)
+{
+  return address_entry_has_focus (self);
 }
 
 GtkButton *

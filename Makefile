@@ -1,0 +1,55 @@
+# Thin wrapper: everything real lives in meson.  `make run` and `make check`
+# work on a fresh Debian 12 / Ubuntu machine: they install what is missing.
+
+BUILD_DIR ?= build
+CHECK_DIR ?= build-check
+MESON ?= meson
+
+# Build and run time.
+DEPS = meson ninja-build pkg-config gcc git \
+       libglib2.0-dev libglib2.0-bin libgtk-4-dev libadwaita-1-dev \
+       libwebkitgtk-6.0-dev libsoup-3.0-dev libjson-glib-dev libsqlite3-dev \
+       libsodium-dev glib-networking gsettings-desktop-schemas \
+       desktop-file-utils appstream python3 ca-certificates
+# Headless tests: X server, session bus, screenshots, accessibility bus.
+CHECK_DEPS = xvfb xauth dbus dbus-x11 at-spi2-core imagemagick xdotool \
+             fonts-cantarell adwaita-icon-theme
+
+.PHONY: all deps check-deps build run check bench clean
+
+all: build
+
+deps:
+	@tests/install-deps.sh $(DEPS)
+
+check-deps:
+	@tests/install-deps.sh $(DEPS) $(CHECK_DEPS)
+
+$(BUILD_DIR)/build.ninja:
+	$(MESON) setup $(BUILD_DIR) --buildtype=debugoptimized
+
+build: deps $(BUILD_DIR)/build.ninja
+	$(MESON) compile -C $(BUILD_DIR)
+
+# Runs the uninstalled build with its own compiled schemas; the profile's
+# data goes to the usual XDG directories.
+run: build
+	GSETTINGS_SCHEMA_DIR=$(BUILD_DIR)/data $(BUILD_DIR)/app/shell/cloud-bevy $(ARGS)
+
+# Tests run under AddressSanitizer + UndefinedBehaviorSanitizer in their own
+# build directory, so `make run` keeps an unsanitized, fast build.
+$(CHECK_DIR)/build.ninja:
+	$(MESON) setup $(CHECK_DIR) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+
+check: check-deps $(CHECK_DIR)/build.ninja
+	$(MESON) compile -C $(CHECK_DIR)
+	@status=0; \
+	$(MESON) test -C $(CHECK_DIR) --print-errorlogs $(TESTARGS) || status=$$?; \
+	python3 tests/summarize-testlog.py $(CHECK_DIR)/meson-logs/testlog.json || status=1; \
+	exit $$status
+
+bench: check-deps build
+	python3 tests/bench/startup --build-dir $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR) $(CHECK_DIR)

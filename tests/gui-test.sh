@@ -1,0 +1,33 @@
+#!/bin/sh
+# Runs one test program headless: a private profile (XDG dirs in a temp
+# dir), its own session bus and its own Xvfb display.
+set -eu
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cb-test.XXXXXX")
+bus_pid=""
+cleanup() {
+  [ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+export HOME="$tmp/home"
+export XDG_DATA_HOME="$tmp/data" XDG_CONFIG_HOME="$tmp/config"
+export XDG_CACHE_HOME="$tmp/cache" XDG_RUNTIME_DIR="$tmp/runtime"
+mkdir -p "$HOME" "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$XDG_RUNTIME_DIR"
+chmod 700 "$XDG_RUNTIME_DIR"
+export GDK_BACKEND=x11
+
+# Our own bus rather than dbus-run-session: services it activates (the
+# accessibility registry) print to the daemon's stdout, which must not mix
+# with the test's TAP output.
+dbus-daemon --session --nofork --nosyslog --print-address=3 3>"$tmp/bus-address" >&2 &
+bus_pid=$!
+for _ in $(seq 100); do
+  [ -s "$tmp/bus-address" ] && break
+  sleep 0.05
+done
+DBUS_SESSION_BUS_ADDRESS=$(head -n 1 "$tmp/bus-address")
+export DBUS_SESSION_BUS_ADDRESS
+
+xvfb-run -a -s "-screen 0 1280x900x24 -nolisten tcp" "$@"

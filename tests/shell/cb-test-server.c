@@ -1,0 +1,210 @@
+/* cb-test-server.c: a libsoup server with the pages the UI tests need
+ *
+ *   /                 "Index", a link to /page2 and a target=_blank link
+ *   /page2            "Page Two"
+ *   /title/NAME       a page titled NAME
+ *   /search?q=TERMS   "Search: TERMS" (the tests' search engine)
+ *   /favicon.png      a 16x16 PNG, linked from every page
+ *   /slow             accepts the request and never answers */
+#include "cb-test-server.h"
+
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <gio/gio.h>
+#include <string.h>
+
+struct _CbTestServer {
+  SoupServer *server;
+  GUri *base;
+  GHashTable *hits;     /* path -> count */
+  GHashTable *queries;  /* path -> last query */
+  GPtrArray *paused;    /* /slow messages kept open */
+  GBytes *favicon;
+};
+
+static GBytes *
+make_favicon (void)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, TRUE, 8, 16, 16);
+  char *buffer = NULL;
+  gsize size = 0;
+
+  gdk_pixbuf_fill (pixbuf, 0x3584e4ff);
+  if (!gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &size, "png", NULL, NULL))
+    g_error ("cannot encode the test favicon");
+  return g_bytes_new_take (buffer, size);
+}
+
+static void
+send_html (SoupServerMessage *msg,
+           const char        *title,
+           const char        *body)
+{
+  g_autofree char *title_html = g_markup_escape_text (title, -1);
+  g_autofree char *html = g_strdup_printf (
+    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>%s</title>"
+    "<link rel=\"icon\" type=\"image/png\" href=\"/favicon.png\"></head>"
+    "<body style=\"font-family:sans-serif\"><h1>%s</h1>%s</body></html>",
+    title_html, title_html, body);
+  gsize len = strlen (html);
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/html; charset=utf-8", SOUP_MEMORY_TAKE,
+                                    g_steal_pointer (&html), len);
+}
+
+static void
+handle (SoupServer        *soup_server,
+        SoupServerMessage *msg,
+        const char        *path,
+        GHashTable        *query,
+        gpointer           user_data)
+{
+  CbTestServer *self = user_data;
+  GUri *uri = soup_server_message_get_uri (msg);
+  guint hits = GPOINTER_TO_UINT (g_hash_table_lookup (self->hits, path));
+
+  g_hash_table_replace (self->hits, g_strdup (path), GUINT_TO_POINTER (hits + 1));
+  if (g_uri_get_query (uri))
+    g_hash_table_replace (self->queries, g_strdup (path), g_strdup (g_uri_get_query (uri)));
+
+  if (g_str_equal (path, "/"))
+    send_html (msg, "Index",
+               "<p><a id=\"next\" href=\"/page2\">Go to page two</a></p>"
+               "<p><a id=\"blank\" href=\"/title/Opened%20Beside\" target=\"_blank\">"
+               "Open in a new tab</a></p>");
+  else if (g_str_equal (path, "/page2"))
+    send_html (msg, "Page Two", "<p>The second page.</p>");
+  else if (g_str_has_prefix (path, "/title/"))
+    {
+      g_autofree char *name = g_uri_unescape_string (path + 7, NULL);
+      send_html (msg, name ? name : "?", "<p>A titled page.</p>");
+    }
+  else if (g_str_equal (path, "/search"))
+    {
+      const char *terms = query ? g_hash_table_lookup (query, "q") : NULL;
+      g_autofree char *title = g_strdup_printf ("Search: %s", terms ? terms : "");
+      send_html (msg, title, "<p>Results would be here.</p>");
+    }
+  else if (g_str_equal (path, "/favicon.png"))
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (msg, "image/png", SOUP_MEMORY_COPY,
+                                        g_bytes_get_data (self->favicon, NULL),
+                                        g_bytes_get_size (self->favicon));
+    }
+  else if (g_str_equal (path, "/slow"))
+    {
+      /* Hold the connection open without a byte of response. */
+      g_ptr_array_add (self->paused, g_object_ref (msg));
+      soup_server_message_pause (msg);
+    }
+  else
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+}
+
+static CbTestServer *
+server_new (SoupServer  *soup_server,
+            guint16      port,
+            gboolean     tls,
+            GError     **error)
+{
+  CbTestServer *self = g_new0 (CbTestServer, 1);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, port);
+  GSList *uris;
+
+  self->server = soup_server;
+  self->hits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->queries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->paused = g_ptr_array_new_with_free_func (g_object_unref);
+  self->favicon = make_favicon ();
+  soup_server_add_handler (soup_server, NULL, handle, self, NULL);
+
+  if (!soup_server_listen (soup_server, address, tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
+    {
+      cb_test_server_free (self);
+      return NULL;
+    }
+  uris = soup_server_get_uris (soup_server);
+  self->base = g_uri_ref (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return self;
+}
+
+CbTestServer *
+cb_test_server_new (guint16   port,
+                    GError  **error)
+{
+  return server_new (soup_server_new (NULL, NULL), port, FALSE, error);
+}
+
+CbTestServer *
+cb_test_server_new_tls (const char  *cert_file,
+                        const char  *key_file,
+                        GError     **error)
+{
+  g_autoptr(GTlsCertificate) cert = g_tls_certificate_new_from_files (cert_file, key_file, error);
+
+  if (cert == NULL)
+    return NULL;
+  return server_new (soup_server_new ("tls-certificate", cert, NULL), 0, TRUE, error);
+}
+
+void
+cb_test_server_free (CbTestServer *self)
+{
+  if (self == NULL)
+    return;
+  soup_server_disconnect (self->server);
+  g_clear_object (&self->server);
+  g_clear_pointer (&self->base, g_uri_unref);
+  g_clear_pointer (&self->hits, g_hash_table_unref);
+  g_clear_pointer (&self->queries, g_hash_table_unref);
+  g_clear_pointer (&self->paused, g_ptr_array_unref);
+  g_clear_pointer (&self->favicon, g_bytes_unref);
+  g_free (self);
+}
+
+char *
+cb_test_server_uri (CbTestServer *self,
+                    const char   *path)
+{
+  return g_strdup_printf ("%s://127.0.0.1:%d%s", g_uri_get_scheme (self->base),
+                          g_uri_get_port (self->base), path);
+}
+
+guint16
+cb_test_server_port (CbTestServer *self)
+{
+  return (guint16) g_uri_get_port (self->base);
+}
+
+guint
+cb_test_server_hits (CbTestServer *self,
+                     const char   *path)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (self->hits, path));
+}
+
+const char *
+cb_test_server_last_query (CbTestServer *self,
+                           const char   *path)
+{
+  return g_hash_table_lookup (self->queries, path);
+}
+
+/* A port nothing listens on right now: bind, read the port, close. */
+guint16
+cb_test_free_port (void)
+{
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+
+  g_assert_nonnull (socket);
+  g_assert_true (g_socket_bind (socket, any, TRUE, NULL));
+  bound = g_socket_get_local_address (socket, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}

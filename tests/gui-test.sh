@@ -7,7 +7,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/cb-test.XXXXXX")
 bus_pid=""
 cleanup() {
   [ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null
-  rm -rf "$tmp"
+  rm -rf "$tmp" 2>/dev/null || true
 }
 trap cleanup EXIT INT TERM
 
@@ -18,10 +18,23 @@ mkdir -p "$HOME" "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$XDG_RUN
 chmod 700 "$XDG_RUNTIME_DIR"
 export GDK_BACKEND=x11
 
-# Our own bus rather than dbus-run-session: services it activates (the
-# accessibility registry) print to the daemon's stdout, which must not mix
-# with the test's TAP output.
-dbus-daemon --session --nofork --nosyslog --print-address=3 3>"$tmp/bus-address" >&2 &
+# Our own bus with no activatable services: whatever desktop services the
+# machine has (portals, the accessibility registry) stay out of the tests,
+# so results do not depend on them and nothing writes into the TAP stream.
+cat >"$tmp/bus.conf" <<CONF
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir=$tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+CONF
+dbus-daemon --config-file="$tmp/bus.conf" --nofork --nosyslog --print-address=3 \
+  3>"$tmp/bus-address" >&2 &
 bus_pid=$!
 for _ in $(seq 100); do
   [ -s "$tmp/bus-address" ] && break

@@ -226,7 +226,6 @@ static const struct {
   { "win.new-tab", { "<Control>t", NULL } },
   { "win.close-tab", { "<Control>w", NULL } },
   { "win.reload", { "<Control>r", "F5", NULL } },
-  { "win.stop", { "Escape", NULL } },
   { "win.back", { "<Alt>Left", NULL } },
   { "win.forward", { "<Alt>Right", NULL } },
   { "win.focus-location", { "<Control>l", "F6", NULL } },

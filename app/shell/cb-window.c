@@ -297,8 +297,11 @@ cb_window_submit_address (CbWindow   *self,
 
   if (view == NULL)
     view = cb_window_open_tab (self, NULL, TRUE);
-  cb_web_view_load_address (view, text, search_url);
+  /* Focus first: the address entry only shows the new URI once the person
+   * is no longer typing in it. */
   gtk_widget_grab_focus (GTK_WIDGET (view));
+  cb_web_view_load_address (view, text, search_url);
+  update_address (self);
 }
 
 static void
@@ -551,6 +554,18 @@ gboolean
 cb_window_address_has_focus (CbWindow *self)
 {
   return address_entry_has_focus (self);
+}
+
+GtkWidget *
+cb_window_get_back_button (CbWindow *self)
+{
+  return GTK_WIDGET (self->back_button);
+}
+
+GtkWidget *
+cb_window_get_forward_button (CbWindow *self)
+{
+  return GTK_WIDGET (self->forward_button);
 }
 
 GtkButton *

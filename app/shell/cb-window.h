@@ -19,6 +19,8 @@ CbWebView  *cb_window_get_active_view  (CbWindow       *self);
 AdwTabView *cb_window_get_tab_view     (CbWindow       *self);
 GtkEntry   *cb_window_get_address_entry (CbWindow      *self);
 GtkButton  *cb_window_get_reload_button (CbWindow      *self);
+GtkWidget  *cb_window_get_back_button  (CbWindow       *self);
+GtkWidget  *cb_window_get_forward_button (CbWindow     *self);
 gboolean    cb_window_address_has_focus (CbWindow      *self);
 void        cb_window_submit_address   (CbWindow       *self,
                                         const char     *text);

@@ -123,29 +123,44 @@ cb_test_run_js (WebKitWebView *view,
   return js.result;
 }
 
+static gboolean
+is_drawn (gpointer data)
+{
+  GtkWidget *window = data;
+
+  return gtk_widget_get_mapped (window) && gtk_widget_get_width (window) > 0;
+}
+
 char *
 cb_test_screenshot (GtkWidget  *window,
                     const char *name)
 {
   const char *dir = g_getenv ("CB_TEST_ARTIFACTS");
   g_autofree char *file = g_strconcat (name, ".png", NULL);
-  char *path;
   g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (window);
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
   g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
-  int width = gtk_widget_get_width (window);
-  int height = gtk_widget_get_height (window);
+  char *path;
+  int width, height;
 
-  /* Let pending frames (web content, tab animations) reach the widgets. */
-  cb_test_iterate (300);
+  cb_test_wait_until (is_drawn, window, "the window to be shown");
+  /* Let pending frames (web content, tab animations) reach the widgets;
+   * a window that has not drawn yet has nothing to snapshot. */
+  for (guint tries = 0; node == NULL && tries < 50; tries++)
+    {
+      g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+
+      cb_test_iterate (tries == 0 ? 300 : 100);
+      width = gtk_widget_get_width (window);
+      height = gtk_widget_get_height (window);
+      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+      node = gtk_snapshot_to_node (snapshot);
+    }
+  g_assert_nonnull (node);
+
   if (dir)
     g_mkdir_with_parents (dir, 0755);
   path = g_build_filename (dir ? dir : ".", file, NULL);
-
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_to_node (snapshot);
-  g_assert_nonnull (node);
   texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
                                          &GRAPHENE_RECT_INIT (0, 0, width, height));
   g_assert_true (gdk_texture_save_to_png (texture, path));

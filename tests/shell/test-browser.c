@@ -35,21 +35,16 @@ entry_text (CbWindow *window)
   return gtk_editable_get_text (GTK_EDITABLE (cb_window_get_address_entry (window)));
 }
 
+/* What the Back and Forward buttons show: their actions' state. */
 static gboolean
 action_enabled (CbWindow   *window,
                 const char *action)
 {
-  gboolean enabled = FALSE;
-  GActionGroup *group = G_ACTION_GROUP (gtk_widget_get_ancestor (GTK_WIDGET (window), GTK_TYPE_WINDOW));
+  GtkWidget *button = g_str_equal (action, "win.back") ? cb_window_get_back_button (window)
+                                                       : cb_window_get_forward_button (window);
 
-  /* Widget actions are reachable through the window's muxer only by
-   * activation, so ask the way a button does: through its sensitivity. */
-  (void) group;
-  if (g_str_equal (action, "win.back"))
-    enabled = webkit_web_view_can_go_back (WEBKIT_WEB_VIEW (cb_window_get_active_view (window)));
-  else if (g_str_equal (action, "win.forward"))
-    enabled = webkit_web_view_can_go_forward (WEBKIT_WEB_VIEW (cb_window_get_active_view (window)));
-  return enabled;
+  g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), ==, action);
+  return gtk_widget_is_sensitive (button);
 }
 
 static void
@@ -106,7 +101,7 @@ test_favicon (void)
   cb_test_wait_until (tab_has_icon, page, "the tab to show the site's favicon");
   g_assert_cmpuint (cb_test_server_hits (server, "/favicon.png"), >=, 1);
   /* The tab bar is hidden with one tab; a second tab shows it. */
-  open_path (window, "/page2");
+  cb_test_wait_for_title (open_path (window, "/page2"), "Page Two");
   adw_tab_view_set_selected_page (cb_window_get_tab_view (window), page);
   shot = cb_test_screenshot (GTK_WIDGET (window), "browser-favicon");
   close_window (window);
@@ -179,6 +174,7 @@ test_tabs (void)
   WebKitWebView *beside;
   g_autofree char *shot = NULL;
   g_autofree char *result = NULL;
+  g_autofree char *index_uri = cb_test_server_uri (server, "/");
 
   cb_test_wait_for_title (first, "First");
 
@@ -210,7 +206,7 @@ test_tabs (void)
   /* A target=_blank link opens a tab next to its page. */
   adw_tab_view_set_selected_page (tabs, adw_tab_view_get_nth_page (tabs, 0));
   cb_test_wait_for_title (first, "First");
-  webkit_web_view_load_uri (first, cb_test_server_uri (server, "/"));
+  webkit_web_view_load_uri (first, index_uri);
   cb_test_wait_for_title (first, "Index");
   result = cb_test_run_js (first, "document.getElementById('blank').click(); 'ok'");
   wait_n_pages (window, 4);
@@ -239,6 +235,7 @@ test_close_last_tab_closes_window (void)
 
   g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &weak);
   cb_window_open_tab (window, NULL, TRUE);
+  g_free (cb_test_screenshot (GTK_WIDGET (window), "browser-blank-tab"));
   activate (window, "win.close-tab");
   cb_test_wait_until (window_destroyed, &weak, "the window to close with its last tab");
 }
@@ -250,6 +247,7 @@ test_search_and_hosts (void)
   CbWebView *view = cb_window_open_tab (window, NULL, TRUE);
   GtkEntry *entry = cb_window_get_address_entry (window);
   g_autofree char *host_form = NULL;
+  g_autofree char *search_prefix = cb_test_server_uri (server, "/search?q=");
   g_autofree char *shot = NULL;
 
   /* Search terms go to the search engine from GSettings. */
@@ -258,6 +256,7 @@ test_search_and_hosts (void)
   cb_test_wait_for_title (WEBKIT_WEB_VIEW (view), "Search: cloud bevy tests");
   g_assert_cmpstr (cb_test_server_last_query (server, "/search"), ==, "q=cloud%20bevy%20tests");
   g_assert_true (gtk_widget_has_focus (GTK_WIDGET (view)));
+  g_assert_true (g_str_has_prefix (entry_text (window), search_prefix));
   shot = cb_test_screenshot (GTK_WIDGET (window), "browser-search");
 
   /* A bare host:port/path is an address, not a search. */
@@ -311,6 +310,7 @@ test_error_page_and_retry (void)
   cb_test_wait_for_title (view, "Back Online");
   g_assert_false (cb_web_view_is_showing_error (CB_WEB_VIEW (view)));
   g_assert_cmpuint (cb_test_server_hits (late_server, "/title/Back Online"), ==, 1);
+  g_free (cb_test_screenshot (GTK_WIDGET (window), "browser-error-page-retried"));
   close_window (window);
 }
 
@@ -331,6 +331,7 @@ test_error_page_reload_button (void)
   gtk_widget_activate (GTK_WIDGET (cb_window_get_reload_button (window)));
   cb_test_wait_for_title (view, "Reloaded Site");
   g_assert_false (cb_web_view_is_showing_error (CB_WEB_VIEW (view)));
+  g_free (cb_test_screenshot (GTK_WIDGET (window), "browser-error-page-reloaded"));
   close_window (window);
 }
 
@@ -390,6 +391,9 @@ test_never_answers_and_stop (void)
   g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (reload)), ==, "win.stop");
   g_assert_cmpstr (gtk_button_get_icon_name (reload), ==, "process-stop-symbolic");
   g_assert_true (adw_tab_page_get_loading (adw_tab_view_get_selected_page (cb_window_get_tab_view (window))));
+  /* The address entry shows the load's progress. */
+  g_assert_cmpfloat (gtk_entry_get_progress_fraction (cb_window_get_address_entry (window)), >, 0.0);
+  g_assert_cmpfloat (gtk_entry_get_progress_fraction (cb_window_get_address_entry (window)), <, 1.0);
   shot = cb_test_screenshot (GTK_WIDGET (window), "browser-never-answers");
 
   /* Stop (the same button) ends the load with no error page. */
@@ -398,6 +402,8 @@ test_never_answers_and_stop (void)
   g_assert_false (cb_web_view_is_showing_error (CB_WEB_VIEW (view)));
   g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (reload)), ==, "win.reload");
   g_assert_false (adw_tab_page_get_loading (adw_tab_view_get_selected_page (cb_window_get_tab_view (window))));
+  g_assert_cmpfloat (gtk_entry_get_progress_fraction (cb_window_get_address_entry (window)), ==, 0.0);
+  g_free (cb_test_screenshot (GTK_WIDGET (window), "browser-stopped"));
   close_window (window);
 }
 
@@ -414,6 +420,7 @@ test_reload (void)
   cb_test_wait_until (is_loading, view, "the reload to start");
   cb_test_wait_for_title (view, "Reloaded");
   g_assert_cmpuint (cb_test_server_hits (server, "/title/Reloaded"), ==, before + 1);
+  g_free (cb_test_screenshot (GTK_WIDGET (window), "browser-reload"));
   close_window (window);
 }
 
@@ -448,10 +455,11 @@ test_shortcuts_and_windows (void)
   assert_accel ("<Control>n", "app.new-window");
 
   /* Ctrl+L focuses the address entry and selects its text. */
-  cb_window_open_tab (window, cb_test_server_uri (server, "/page2"), TRUE);
+  open_path (window, "/page2");
   gtk_widget_grab_focus (GTK_WIDGET (cb_window_get_active_view (window)));
   activate (window, "win.focus-location");
   g_assert_true (cb_window_address_has_focus (window));
+  g_free (cb_test_screenshot (GTK_WIDGET (window), "browser-focus-location"));
 
   /* Ctrl+N opens a second window. */
   windows_before = g_list_length (gtk_application_get_windows (GTK_APPLICATION (app)));

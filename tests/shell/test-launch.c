@@ -81,6 +81,29 @@ x_window_titled (gpointer data)
   return g_spawn_check_wait_status (status, NULL) && out != NULL && *out != '\0';
 }
 
+/* Runs xdotool; real key presses go through the X server's XTEST
+ * extension, as if typed on a keyboard. */
+static void
+xdo (const char *first_arg,
+     ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  int status = 0;
+  va_list args;
+
+  g_ptr_array_add (argv, (char *) "xdotool");
+  va_start (args, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                     NULL, NULL, &status, NULL) ||
+      !g_spawn_check_wait_status (status, NULL))
+    g_error ("xdotool %s failed", first_arg);
+}
+
 static void
 wait_for_window (const char *title)
 {
@@ -182,6 +205,86 @@ test_bare_host_argument (void)
   stop (primary);
 }
 
+static void
+focus_window (const char *title)
+{
+  g_autofree char *pattern = g_strdup_printf ("^%s$", title);
+  g_autofree char *out = NULL;
+  const char *argv[] = { "xdotool", "search", "--name", pattern, NULL };
+  g_auto(GStrv) ids = NULL;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                               &out, NULL, NULL, NULL));
+  ids = g_strsplit (g_strstrip (out), "\n", -1);
+  g_assert_nonnull (ids[0]);
+  xdo ("windowfocus", "--sync", ids[0], NULL);
+}
+
+static void
+type_address (const char *uri)
+{
+  xdo ("type", "--delay", "5", uri, NULL);
+  xdo ("key", "Return", NULL);
+}
+
+static void
+wait_for_hits (const char *path,
+               guint       hits)
+{
+  HitWait wait = { path, hits };
+  g_autofree char *what = g_strdup_printf ("%u requests for %s", hits, path);
+
+  cb_test_wait_until (server_hit, &wait, what);
+}
+
+/* The shortcuts of the issue, pressed on a (virtual) keyboard. */
+static void
+test_keyboard_shortcuts (void)
+{
+  g_autofree char *alpha = cb_test_server_uri (server, "/title/Alpha");
+  g_autofree char *beta = cb_test_server_uri (server, "/title/Beta");
+  g_autofree char *gamma = cb_test_server_uri (server, "/title/Gamma");
+  g_autoptr(GSubprocess) browser = spawn (G_SUBPROCESS_FLAGS_NONE, alpha, NULL);
+
+  wait_for_window ("Alpha");
+  focus_window ("Alpha");
+
+  xdo ("key", "ctrl+t", NULL);                 /* new tab, address entry focused */
+  wait_for_window ("New Tab");
+  type_address (beta);
+  wait_for_window ("Beta");
+
+  xdo ("key", "ctrl+Tab", NULL);               /* wraps to the first tab */
+  wait_for_window ("Alpha");
+  xdo ("key", "ctrl+shift+Tab", NULL);
+  wait_for_window ("Beta");
+
+  xdo ("key", "ctrl+l", NULL);                 /* address entry, text selected */
+  type_address (gamma);
+  wait_for_window ("Gamma");
+  xdo ("key", "alt+Left", NULL);
+  wait_for_window ("Beta");
+  xdo ("key", "alt+Right", NULL);
+  wait_for_window ("Gamma");
+
+  xdo ("key", "ctrl+r", NULL);
+  wait_for_hits ("/title/Gamma", 2);
+  wait_for_window ("Gamma");
+  xdo ("key", "F5", NULL);
+  wait_for_hits ("/title/Gamma", 3);
+  wait_for_window ("Gamma");
+
+  xdo ("key", "ctrl+w", NULL);                 /* closes Beta/Gamma's tab */
+  wait_for_window ("Alpha");
+
+  xdo ("key", "ctrl+n", NULL);                 /* a second window, blank */
+  wait_for_window ("New Tab");
+  wait_for_window ("Alpha");
+
+  xdo ("key", "ctrl+q", NULL);                 /* quits: the process exits */
+  wait_for_success (browser, "Ctrl+Q to quit the browser");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -196,6 +299,7 @@ main (int   argc,
   g_test_add_func ("/shell/launch/version", test_version);
   g_test_add_func ("/shell/launch/single-instance", test_single_instance);
   g_test_add_func ("/shell/launch/bare-host-argument", test_bare_host_argument);
+  g_test_add_func ("/shell/launch/keyboard-shortcuts", test_keyboard_shortcuts);
 
   status = g_test_run ();
   cb_test_server_free (server);

@@ -79,11 +79,30 @@ open_uris (CbApplication *self,
            gboolean       new_window)
 {
   CbWindow *window = new_window ? NULL : active_cb_window (self);
+  g_autoptr(GPtrArray) views = NULL;
 
-  if (window == NULL)
-    window = cb_application_new_window (self);
+  if (window != NULL)
+    {
+      for (guint i = 0; uris[i] != NULL; i++)
+        cb_window_open_tab (window, uris[i], i == 0);
+      gtk_window_present (GTK_WINDOW (window));
+      return;
+    }
+
+  /* Start the loads before building the window: WebKit launches its web
+   * and network processes while GTK builds the widgets, which shortens the
+   * time to the first page by the time the window takes to build. */
+  views = g_ptr_array_new ();
   for (guint i = 0; uris[i] != NULL; i++)
-    cb_window_open_tab (window, uris[i], i == 0);
+    {
+      GtkWidget *view = cb_web_view_new (cb_application_get_web_context (self));
+
+      webkit_web_view_load_uri (WEBKIT_WEB_VIEW (view), uris[i]);
+      g_ptr_array_add (views, view);
+    }
+  window = cb_application_new_window (self);
+  for (guint i = 0; i < views->len; i++)
+    cb_window_add_view (window, views->pdata[i], i == 0);
   gtk_window_present (GTK_WINDOW (window));
 }
 
@@ -240,6 +259,10 @@ cb_application_startup (GApplication *application)
 
   G_APPLICATION_CLASS (cb_application_parent_class)->startup (application);
 
+  /* Only the primary instance reads settings: `--version` and launches
+   * that forward to a running instance need no schema. */
+  self->settings = g_settings_new (CB_SCHEMA_ID);
+
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
                                    G_N_ELEMENTS (app_actions), self);
   for (gsize i = 0; i < G_N_ELEMENTS (shortcuts); i++)
@@ -274,7 +297,6 @@ cb_application_class_init (CbApplicationClass *klass)
 static void
 cb_application_init (CbApplication *self)
 {
-  self->settings = g_settings_new (CB_SCHEMA_ID);
   g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
 }
 

@@ -221,10 +221,10 @@ static GtkWidget *on_view_create (CbWebView              *view,
                                   WebKitNavigationAction *action,
                                   CbWindow               *self);
 
-static void
-add_view (CbWindow  *self,
-          CbWebView *view,
-          gboolean   select)
+void
+cb_window_add_view (CbWindow  *self,
+                    CbWebView *view,
+                    gboolean   select)
 {
   AdwTabPage *selected = adw_tab_view_get_selected_page (self->tab_view);
   AdwTabPage *page;
@@ -256,7 +256,7 @@ on_related_ready_to_show (CbWebView *view,
 {
   /* WebKit can emit ready-to-show more than once for a view. */
   if (page_of_view (self, view) == NULL)
-    add_view (self, view, TRUE);
+    cb_window_add_view (self, view, TRUE);
 }
 
 /* target=_blank links and window.open(): a new tab beside the opener,
@@ -280,7 +280,7 @@ cb_window_open_tab (CbWindow   *self,
 {
   CbWebView *view = CB_WEB_VIEW (cb_web_view_new (self->context));
 
-  add_view (self, view, select);
+  cb_window_add_view (self, view, select);
   if (uri != NULL && *uri != '\0')
     webkit_web_view_load_uri (WEBKIT_WEB_VIEW (view), uri);
   else if (select)

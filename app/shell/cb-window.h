@@ -15,6 +15,9 @@ CbWindow   *cb_window_new              (GtkApplication *application,
 CbWebView  *cb_window_open_tab         (CbWindow       *self,
                                         const char     *uri,
                                         gboolean        select);
+void        cb_window_add_view         (CbWindow       *self,
+                                        CbWebView      *view,
+                                        gboolean        select);
 CbWebView  *cb_window_get_active_view  (CbWindow       *self);
 AdwTabView *cb_window_get_tab_view     (CbWindow       *self);
 GtkEntry   *cb_window_get_address_entry (CbWindow      *self);

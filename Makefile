@@ -12,10 +12,10 @@ DEPS = meson ninja-build pkg-config gcc git \
        libsodium-dev glib-networking gsettings-desktop-schemas \
        desktop-file-utils appstream python3 ca-certificates
 # Headless tests: X server, session bus, screenshots, accessibility bus.
-CHECK_DEPS = xvfb xauth dbus dbus-x11 at-spi2-core imagemagick xdotool \
+CHECK_DEPS = clang xvfb xauth dbus dbus-x11 at-spi2-core imagemagick xdotool \
              fonts-cantarell adwaita-icon-theme
 
-.PHONY: all deps check-deps build run check bench clean
+.PHONY: all deps check-deps build run check bench fuzz clean
 
 all: build
 
@@ -49,7 +49,19 @@ check: check-deps $(CHECK_DIR)/build.ninja
 	exit $$status
 
 bench: check-deps build
+	$(BUILD_DIR)/tests/bench/bench-handshake
 	python3 tests/bench/startup --build-dir $(BUILD_DIR)
+
+# Runs each libFuzzer harness for FUZZ_SECONDS (clang build in build-fuzz/).
+FUZZ_SECONDS ?= 60
+fuzz: check-deps
+	test -f build-fuzz/build.ninja || CC=clang $(MESON) setup build-fuzz -Dfuzzing=true \
+	  -Db_sanitize=address,undefined -Db_lundef=false
+	$(MESON) compile -C build-fuzz
+	for h in build-fuzz/tests/fuzz/fuzz-*; do \
+	  name=$${h##*/fuzz-}; mkdir -p build-fuzz/corpus-$$name; \
+	  $$h -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$name tests/fuzz/corpus/$$name || exit 1; \
+	done
 
 clean:
 	rm -rf $(BUILD_DIR) $(CHECK_DIR)

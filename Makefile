@@ -59,6 +59,7 @@ fuzz: check-deps
 	  -Db_sanitize=address,undefined -Db_lundef=false
 	$(MESON) compile -C build-fuzz
 	for h in build-fuzz/tests/fuzz/fuzz-*; do \
+	  [ -f "$$h" ] && [ -x "$$h" ] || continue; \
 	  name=$${h##*/fuzz-}; mkdir -p build-fuzz/corpus-$$name; \
 	  $$h -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$name tests/fuzz/corpus/$$name || exit 1; \
 	done

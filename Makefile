@@ -50,6 +50,7 @@ check: check-deps $(CHECK_DIR)/build.ninja
 
 bench: check-deps build
 	$(BUILD_DIR)/tests/bench/bench-handshake
+	$(BUILD_DIR)/tests/sim/bench-sim
 	python3 tests/bench/startup --build-dir $(BUILD_DIR)
 
 # Runs each libFuzzer harness for FUZZ_SECONDS (clang build in build-fuzz/).

@@ -784,15 +784,6 @@ cb_list_source_git_write_async (CbListSource        *source,
 }
 
 static gboolean
-cb_list_source_git_write_finish (CbListSource  *source,
-                                 GAsyncResult  *result,
-                                 GError       **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, source), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-static gboolean
 cb_list_source_git_is_writable (CbListSource *source)
 {
   return TRUE;
@@ -824,7 +815,6 @@ cb_list_source_git_class_init (CbListSourceGitClass *klass)
   source_class->read_async = cb_list_source_git_read_async;
   source_class->read_finish = cb_list_source_git_read_finish;
   source_class->write_async = cb_list_source_git_write_async;
-  source_class->write_finish = cb_list_source_git_write_finish;
 }
 
 static void

@@ -422,15 +422,6 @@ cb_list_source_github_write_async (CbListSource        *source,
 }
 
 static gboolean
-cb_list_source_github_write_finish (CbListSource  *source,
-                                    GAsyncResult  *result,
-                                    GError       **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, source), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-static gboolean
 cb_list_source_github_is_writable (CbListSource *source)
 {
   return CB_LIST_SOURCE_GITHUB (source)->token != NULL;
@@ -462,7 +453,6 @@ cb_list_source_github_class_init (CbListSourceGithubClass *klass)
   source_class->read_async = cb_list_source_github_read_async;
   source_class->read_finish = cb_list_source_github_read_finish;
   source_class->write_async = cb_list_source_github_write_async;
-  source_class->write_finish = cb_list_source_github_write_finish;
 }
 
 static void

@@ -319,15 +319,6 @@ cb_list_source_http_write_async (CbListSource        *source,
                            cb_list_source_get_url (source));
 }
 
-static gboolean
-cb_list_source_http_write_finish (CbListSource  *source,
-                                  GAsyncResult  *result,
-                                  GError       **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, source), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
 static void
 cb_list_source_http_finalize (GObject *object)
 {
@@ -346,7 +337,6 @@ cb_list_source_http_class_init (CbListSourceHttpClass *klass)
   source_class->read_async = cb_list_source_http_read_async;
   source_class->read_finish = cb_list_source_http_read_finish;
   source_class->write_async = cb_list_source_http_write_async;
-  source_class->write_finish = cb_list_source_http_write_finish;
 }
 
 static void

@@ -162,7 +162,8 @@ cb_list_source_write_finish (CbListSource  *self,
                              GError       **error)
 {
   g_return_val_if_fail (CB_IS_LIST_SOURCE (self), FALSE);
-  return CB_LIST_SOURCE_GET_CLASS (self)->write_finish (self, result, error);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* ---- helpers for the backends ------------------------------------------ */

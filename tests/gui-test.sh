@@ -43,4 +43,6 @@ done
 DBUS_SESSION_BUS_ADDRESS=$(head -n 1 "$tmp/bus-address")
 export DBUS_SESSION_BUS_ADDRESS
 
-xvfb-run -a -s "-screen 0 1280x900x24 -nolisten tcp" "$@"
+# -noreset: otherwise Xvfb resets whenever its last client leaves, and a
+# browser started by the next test case can hit "cannot open display".
+xvfb-run -a -s "-screen 0 1280x900x24 -nolisten tcp -noreset" "$@"

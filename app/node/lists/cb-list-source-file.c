@@ -30,19 +30,6 @@ struct _CbListSourceFile {
 
 G_DEFINE_FINAL_TYPE (CbListSourceFile, cb_list_source_file, CB_TYPE_LIST_SOURCE)
 
-typedef struct {
-  GBytes *contents;
-  char   *expected;
-} WriteData;
-
-static void
-write_data_free (WriteData *data)
-{
-  g_bytes_unref (data->contents);
-  g_free (data->expected);
-  g_free (data);
-}
-
 static void
 set_io_error (GError     **error,
               int          errsv,
@@ -206,21 +193,6 @@ cb_list_source_file_read_async (CbListSource        *source,
   g_task_run_in_thread (task, read_thread);
 }
 
-static GBytes *
-cb_list_source_file_read_finish (CbListSource  *source,
-                                 GAsyncResult  *result,
-                                 char         **revision,
-                                 GError       **error)
-{
-  GBytes *bytes;
-
-  g_return_val_if_fail (g_task_is_valid (result, source), NULL);
-  bytes = g_task_propagate_pointer (G_TASK (result), error);
-  if (bytes != NULL)
-    *revision = _cb_list_source_sha256_hex (bytes);
-  return bytes;
-}
-
 static void
 write_thread (GTask        *task,
               gpointer      source_object,
@@ -228,7 +200,7 @@ write_thread (GTask        *task,
               GCancellable *cancellable)
 {
   CbListSourceFile *self = source_object;
-  WriteData *data = task_data;
+  CbListWriteRequest *data = task_data;
   g_autoptr(GBytes) current = NULL;
   g_autofree char *current_rev = NULL;
   GError *error = NULL;
@@ -304,12 +276,10 @@ cb_list_source_file_write_async (CbListSource        *source,
                                  gpointer             user_data)
 {
   g_autoptr(GTask) task = g_task_new (source, cancellable, callback, user_data);
-  WriteData *data = g_new0 (WriteData, 1);
+  CbListWriteRequest *data = _cb_list_write_request_new (contents, expected_revision, message);
 
-  data->contents = g_bytes_ref (contents);
-  data->expected = g_strdup (expected_revision);
   g_task_set_source_tag (task, cb_list_source_file_write_async);
-  g_task_set_task_data (task, data, (GDestroyNotify) write_data_free);
+  g_task_set_task_data (task, data, (GDestroyNotify) _cb_list_write_request_free);
   g_task_run_in_thread (task, write_thread);
 }
 
@@ -337,7 +307,7 @@ cb_list_source_file_class_init (CbListSourceFileClass *klass)
   G_OBJECT_CLASS (klass)->finalize = cb_list_source_file_finalize;
   source_class->is_writable = cb_list_source_file_is_writable;
   source_class->read_async = cb_list_source_file_read_async;
-  source_class->read_finish = cb_list_source_file_read_finish;
+  source_class->read_finish = _cb_list_source_finish_read_sha256;
   source_class->write_async = cb_list_source_file_write_async;
 }
 

@@ -522,21 +522,6 @@ cb_list_source_git_read_finish (CbListSource  *source,
 
 /* ---- write ------------------------------------------------------------- */
 
-typedef struct {
-  GBytes *contents;
-  char   *expected;
-  char   *message;
-} WriteData;
-
-static void
-write_data_free (WriteData *data)
-{
-  g_bytes_unref (data->contents);
-  g_free (data->expected);
-  g_free (data->message);
-  g_free (data);
-}
-
 static gboolean
 have_commit (CbListSourceGit *self,
              const char      *commit,
@@ -682,7 +667,7 @@ push_commit (CbListSourceGit  *self,
 
 static gboolean
 write_locked (CbListSourceGit  *self,
-              WriteData        *data,
+              CbListWriteRequest        *data,
               GCancellable     *cancellable,
               GError          **error)
 {
@@ -734,7 +719,7 @@ write_thread (GTask        *task,
               GCancellable *cancellable)
 {
   CbListSourceGit *self = source_object;
-  WriteData *data = task_data;
+  CbListWriteRequest *data = task_data;
   GError *error = NULL;
   gboolean ok;
   int lock_fd;
@@ -773,13 +758,10 @@ cb_list_source_git_write_async (CbListSource        *source,
                                 gpointer             user_data)
 {
   g_autoptr(GTask) task = g_task_new (source, cancellable, callback, user_data);
-  WriteData *data = g_new0 (WriteData, 1);
+  CbListWriteRequest *data = _cb_list_write_request_new (contents, expected_revision, message);
 
-  data->contents = g_bytes_ref (contents);
-  data->expected = g_strdup (expected_revision);
-  data->message = g_strdup (message);
   g_task_set_source_tag (task, cb_list_source_git_write_async);
-  g_task_set_task_data (task, data, (GDestroyNotify) write_data_free);
+  g_task_set_task_data (task, data, (GDestroyNotify) _cb_list_write_request_free);
   g_task_run_in_thread (task, write_thread);
 }
 

@@ -286,21 +286,6 @@ cb_list_source_http_read_async (CbListSource        *source,
                                    cancellable, on_get_done, g_steal_pointer (&task));
 }
 
-static GBytes *
-cb_list_source_http_read_finish (CbListSource  *source,
-                                 GAsyncResult  *result,
-                                 char         **revision,
-                                 GError       **error)
-{
-  GBytes *bytes;
-
-  g_return_val_if_fail (g_task_is_valid (result, source), NULL);
-  bytes = g_task_propagate_pointer (G_TASK (result), error);
-  if (bytes != NULL)
-    *revision = _cb_list_source_sha256_hex (bytes);
-  return bytes;
-}
-
 static void
 cb_list_source_http_write_async (CbListSource        *source,
                                  GBytes              *contents,
@@ -335,7 +320,7 @@ cb_list_source_http_class_init (CbListSourceHttpClass *klass)
 
   G_OBJECT_CLASS (klass)->finalize = cb_list_source_http_finalize;
   source_class->read_async = cb_list_source_http_read_async;
-  source_class->read_finish = cb_list_source_http_read_finish;
+  source_class->read_finish = _cb_list_source_finish_read_sha256;
   source_class->write_async = cb_list_source_http_write_async;
 }
 

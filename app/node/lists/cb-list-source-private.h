@@ -29,6 +29,24 @@ CbListSource *_cb_list_source_github_new (GUri                       *uri,
 void          _cb_list_source_set_url    (CbListSource               *self,
                                           const char                 *url);
 
+/* What a backend's write thread needs: the task data of every write. */
+typedef struct {
+  GBytes *contents;
+  char   *expected;   /* expected revision, NULL: must not exist yet */
+  char   *message;    /* commit message, for backends that keep history */
+} CbListWriteRequest;
+
+CbListWriteRequest *_cb_list_write_request_new  (GBytes             *contents,
+                                                 const char         *expected,
+                                                 const char         *message);
+void                _cb_list_write_request_free (CbListWriteRequest *request);
+
+/* read_finish of backends whose revision is the content's SHA-256. */
+GBytes       *_cb_list_source_finish_read_sha256 (CbListSource      *self,
+                                                  GAsyncResult      *result,
+                                                  char             **revision,
+                                                  GError           **error);
+
 /* Lowercase hex SHA-256 of @bytes: the revision of plain files. */
 char         *_cb_list_source_sha256_hex (GBytes                     *bytes);
 /* A path inside a repository: relative, no empty, "." or ".." segments. */

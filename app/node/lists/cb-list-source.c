@@ -319,3 +319,40 @@ _cb_list_source_json_string (JsonObject *obj,
     return NULL;
   return json_node_get_string (node);
 }
+
+CbListWriteRequest *
+_cb_list_write_request_new (GBytes     *contents,
+                            const char *expected,
+                            const char *message)
+{
+  CbListWriteRequest *request = g_new0 (CbListWriteRequest, 1);
+
+  request->contents = g_bytes_ref (contents);
+  request->expected = g_strdup (expected);
+  request->message = g_strdup (message);
+  return request;
+}
+
+void
+_cb_list_write_request_free (CbListWriteRequest *request)
+{
+  g_bytes_unref (request->contents);
+  g_free (request->expected);
+  g_free (request->message);
+  g_free (request);
+}
+
+GBytes *
+_cb_list_source_finish_read_sha256 (CbListSource  *self,
+                                    GAsyncResult  *result,
+                                    char         **revision,
+                                    GError       **error)
+{
+  GBytes *bytes;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  bytes = g_task_propagate_pointer (G_TASK (result), error);
+  if (bytes != NULL)
+    *revision = _cb_list_source_sha256_hex (bytes);
+  return bytes;
+}

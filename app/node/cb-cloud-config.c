@@ -216,6 +216,34 @@ parse_systems (JsonObject     *root,
   return TRUE;
 }
 
+static gboolean
+parse_membership (JsonObject     *root,
+                  CbCloudConfig  *config,
+                  GError        **error)
+{
+  JsonNode *node = json_object_get_member (root, "membership");
+  JsonObject *object;
+
+  if (node == NULL)
+    {
+      config->probe_interval_ms = 300;
+      config->suspicion_min_ms = 3000;
+      config->suspicion_max_ms = 9000;
+      return TRUE;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return invalid (error, "\"membership\" must be an object");
+  object = json_node_get_object (node);
+  if (!get_uint (object, "probe_interval_ms", 300, 50, 60000, &config->probe_interval_ms, error) ||
+      !get_uint (object, "suspicion_min_ms", 3000, 100, 600000, &config->suspicion_min_ms, error) ||
+      !get_uint (object, "suspicion_max_ms", 9000, 100, 3600000, &config->suspicion_max_ms, error))
+    return FALSE;
+  if (config->suspicion_max_ms < config->suspicion_min_ms)
+    return invalid (error, "\"membership\": suspicion_max_ms (%u) is below suspicion_min_ms (%u)",
+                    config->suspicion_max_ms, config->suspicion_min_ms);
+  return TRUE;
+}
+
 CbCloudConfig *
 cb_cloud_config_parse (const char  *json,
                        gsize        len,
@@ -279,7 +307,8 @@ cb_cloud_config_parse (const char  *json,
       !get_uint (root, "db_set_size", 100, 1, 100000, &config->db_set_size, error) ||
       !get_uint (root, "db_sets_tracked", 100, 1, 100000, &config->db_sets_tracked, error) ||
       !get_uint (root, "list_ttl_seconds", 86400, 60, 365 * 86400, &config->list_ttl_seconds, error) ||
-      !parse_systems (root, config, error))
+      !parse_systems (root, config, error) ||
+      !parse_membership (root, config, error))
     return NULL;
 
   return g_steal_pointer (&config);
@@ -369,6 +398,16 @@ cb_cloud_config_to_json (const CbCloudConfig *config)
                                   GPOINTER_TO_UINT (g_hash_table_lookup (config->system_min_hosts, l->data)));
       json_builder_end_object (builder);
     }
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "membership");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "probe_interval_ms");
+  json_builder_add_int_value (builder, config->probe_interval_ms);
+  json_builder_set_member_name (builder, "suspicion_min_ms");
+  json_builder_add_int_value (builder, config->suspicion_min_ms);
+  json_builder_set_member_name (builder, "suspicion_max_ms");
+  json_builder_add_int_value (builder, config->suspicion_max_ms);
   json_builder_end_object (builder);
   json_builder_end_object (builder);
 

@@ -30,6 +30,11 @@ typedef struct {
   guint db_sets_tracked;
   guint list_ttl_seconds;      /* how long a published list stays valid */
   GHashTable *system_min_hosts; /* system name -> GUINT_TO_POINTER (min_hosts) */
+  /* Failure detection, "membership" in cloud.json: one cloud shares one
+   * notion of how fast a silent node is declared dead. */
+  guint probe_interval_ms;     /* default 300 */
+  guint suspicion_min_ms;      /* default 3000 */
+  guint suspicion_max_ms;      /* default 9000 */
 } CbCloudConfig;
 
 CbCloudConfig *cb_cloud_config_parse   (const char     *json,
@@ -39,6 +44,8 @@ CbCloudConfig *cb_cloud_config_load    (const char     *path,
                                         GError        **error);
 char          *cb_cloud_config_to_json (const CbCloudConfig *config);
 void           cb_cloud_config_free    (CbCloudConfig  *config);
+/* The cloud this build joins by default (meson -Dcloud_config=FILE). */
+const char    *cb_cloud_config_default_json (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CbCloudConfig, cb_cloud_config_free)
 

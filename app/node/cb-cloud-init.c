@@ -123,6 +123,9 @@ cb_cloud_init (const char         *dir,
   config->db_set_size = 100;
   config->db_sets_tracked = 100;
   config->list_ttl_seconds = 86400;
+  config->probe_interval_ms = 300;
+  config->suspicion_min_ms = 3000;
+  config->suspicion_max_ms = 9000;
   config->system_min_hosts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   /* 0600: cloud.json holds the network key; publishing it is the

@@ -12,7 +12,8 @@ static const char *good =
   "  \"publishers\": { \"keys\": [\"" KEY_B "\"], \"min\": 1, \"max\": 7, \"max_fraction\": 0.1 },"
   "  \"lists\": [\"git+file:///srv/demo.git#nodes.json\", \"https://example.org/nodes.json\"],"
   "  \"db_set_size\": 100, \"db_sets_tracked\": 100,"
-  "  \"systems\": { \"github.com/event-games\": { \"min_hosts\": 2 } } }";
+  "  \"systems\": { \"github.com/event-games\": { \"min_hosts\": 2 } },"
+  "  \"membership\": { \"probe_interval_ms\": 200, \"suspicion_min_ms\": 2000 } }";
 
 static void
 test_parse_good (void)
@@ -32,6 +33,9 @@ test_parse_good (void)
   g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (config->system_min_hosts,
                                                            "github.com/event-games")), ==, 2);
   g_assert_cmpuint (config->list_ttl_seconds, ==, 86400);
+  g_assert_cmpuint (config->probe_interval_ms, ==, 200);
+  g_assert_cmpuint (config->suspicion_min_ms, ==, 2000);
+  g_assert_cmpuint (config->suspicion_max_ms, ==, 9000);  /* the default */
 
   /* What we write, we read back the same. */
   json = cb_cloud_config_to_json (config);
@@ -40,6 +44,8 @@ test_parse_good (void)
   g_assert_cmpstr (again->name, ==, "demo");
   g_assert_cmpmem (again->network_key, 32, config->network_key, 32);
   g_assert_cmpstrv (again->lists, config->lists);
+  g_assert_cmpuint (again->probe_interval_ms, ==, 200);
+  g_assert_cmpuint (again->suspicion_min_ms, ==, 2000);
 }
 
 static void
@@ -86,6 +92,9 @@ test_rejections (void)
     { "\"db_set_size\": 100", "\"db_set_size\": 0", "\"db_set_size\"" },
     { "{ \"min_hosts\": 2 }", "3", "policy of system" },
     { "{ \"min_hosts\": 2 }", "{ \"min_hosts\": true }", "\"min_hosts\"" },
+    { "\"probe_interval_ms\": 200", "\"probe_interval_ms\": 10", "\"probe_interval_ms\"" },
+    { "\"suspicion_min_ms\": 2000", "\"suspicion_min_ms\": 20000", "below suspicion_min_ms" },
+    { "{ \"probe_interval_ms\": 200, \"suspicion_min_ms\": 2000 }", "[]", "\"membership\" must be" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

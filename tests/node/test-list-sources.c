@@ -1049,7 +1049,7 @@ publish_start (CbListSource     *source,
                GAsyncResult    **result)
 {
   cb_list_publish_async (source, mine, (const guint8 (*)[32]) trusted, 2, key->sk, now, DAY,
-                         now - 7 * DAY, NULL, on_result, result);
+                         now - 7 * DAY, NULL, NULL, on_result, result);
 }
 
 static guint64
@@ -1124,7 +1124,7 @@ test_publish_file (Fixture       *f,
 
   /* A later publish builds on it and drops nodes past the horizon. */
   cb_list_publish_async (s1, mine3, (const guint8 (*)[32]) trusted, 2, pub1.sk, NOW + 200, DAY,
-                         NOW - 35, NULL, on_result, &r);
+                         NOW - 35, NULL, NULL, on_result, &r);
   g_assert_cmpuint (publish_end (s1, &r, NULL, &error), ==, 3);
   g_assert_no_error (error);
   bytes = read_sync (s2, NULL, &error);
@@ -1239,7 +1239,7 @@ test_publish_retry (void)
   /* Someone else writes just before each of our first two PUTs: the
    * third attempt lands, with their nodes merged in. */
   cb_list_publish_async (source, mine, (const guint8 (*)[32]) trusted, 3, pub1.sk, NOW, DAY,
-                         NOW - DAY, NULL, on_result, &r);
+                         NOW - DAY, NULL, NULL, on_result, &r);
   version = publish_end (source, &r, &attempts, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (attempts, ==, 3);
@@ -1258,7 +1258,7 @@ test_publish_retry (void)
   in.interfere_on = 0;
   in.puts = 0;
   cb_list_publish_async (source, mine, (const guint8 (*)[32]) trusted, 3, pub1.sk, NOW, DAY,
-                         NOW - DAY, NULL, on_result, &r);
+                         NOW - DAY, NULL, NULL, on_result, &r);
   g_assert_cmpuint (publish_end (source, &r, &attempts, &error), ==, 0);
   g_assert_error (error, CB_LIST_SOURCE_ERROR, CB_LIST_SOURCE_ERROR_CONFLICT);
   g_assert_nonnull (strstr (error->message, "after 8 attempts"));

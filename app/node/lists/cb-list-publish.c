@@ -17,6 +17,7 @@ typedef struct {
   gsize       n_trusted;
   guint8      secret[64];
   guint8      public_key[32];
+  char       *node_id;      /* the publishing node, for the commit message; may be NULL */
   gint64      now;
   gint64      ttl;
   gint64      drop_before;
@@ -30,6 +31,7 @@ publish_data_free (PublishData *data)
 {
   cb_node_list_free (data->mine);
   g_free (data->trusted);
+  g_free (data->node_id);
   sodium_memzero (data->secret, sizeof data->secret);
   if (data->backoff != NULL)
     {
@@ -41,8 +43,8 @@ publish_data_free (PublishData *data)
 
 static void start_attempt (GTask *task);
 
-/* Differs between publishers (their keys differ), so two that collided
- * do not retry in lockstep; no global random state needed. */
+/* Differs between publishers (their keys or node ids differ), so two that
+ * collided do not retry in lockstep; no global random state needed. */
 static guint
 backoff_ms (const PublishData *data)
 {
@@ -51,7 +53,8 @@ backoff_ms (const PublishData *data)
 
   memcpy (input, data->public_key, 32);
   memcpy (input + 32, &data->attempts, 4);
-  crypto_generichash (hash, sizeof hash, input, sizeof input, NULL, 0);
+  crypto_generichash (hash, sizeof hash, input, sizeof input,
+                      (const guint8 *) data->node_id, data->node_id ? strlen (data->node_id) : 0);
   return data->attempts * (BACKOFF_STEP_MIN_MS +
                            (guint) (hash[0] | hash[1] << 8) % BACKOFF_STEP_SPAN_MS);
 }
@@ -187,8 +190,10 @@ on_read (GObject      *object,
   publisher_hex = g_malloc (65);
   sodium_bin2hex (publisher_hex, 65, data->public_key, 32);
   message = g_strdup_printf ("Publish list version %" G_GUINT64_FORMAT " of cloud %s\n\n"
-                             "%u nodes, signed by publisher %s.\n",
-                             merged->version, merged->cloud, merged->nodes->len, publisher_hex);
+                             "%u nodes, signed by publisher %s%s%s.\n",
+                             merged->version, merged->cloud, merged->nodes->len, publisher_hex,
+                             data->node_id ? " on node " : "",
+                             data->node_id ? data->node_id : "");
   cancellable = g_task_get_cancellable (task);
   cb_list_source_write_async (source, envelope, revision, message, cancellable, on_written,
                               g_steal_pointer (&task));
@@ -215,6 +220,7 @@ cb_list_publish_async (CbListSource        *source,
                        gint64               now,
                        gint64               ttl_seconds,
                        gint64               drop_before,
+                       const char          *node_id,
                        GCancellable        *cancellable,
                        GAsyncReadyCallback  callback,
                        gpointer             user_data)
@@ -247,6 +253,7 @@ cb_list_publish_async (CbListSource        *source,
   data->now = now;
   data->ttl = ttl_seconds;
   data->drop_before = drop_before;
+  data->node_id = g_strdup (node_id);
 
   if (!cb_list_source_is_writable (source))
     {

@@ -17,7 +17,8 @@ G_BEGIN_DECLS
  * from it; version may be 0).  @trusted_keys: the cloud's publisher keys;
  * the key of @publisher_secret is trusted in addition.  The published list
  * is valid from @now for @ttl_seconds; nodes last seen before @drop_before
- * are left out.  A list on the source that does not verify (unknown key,
+ * are left out.  @node_id (may be NULL) names the publishing node in the
+ * commit message, since several nodes may share one publisher key.  A list on the source that does not verify (unknown key,
  * altered, another cloud) is not overwritten: the publish fails. */
 void     cb_list_publish_async  (CbListSource        *source,
                                  const CbNodeList    *mine,
@@ -27,6 +28,7 @@ void     cb_list_publish_async  (CbListSource        *source,
                                  gint64               now,
                                  gint64               ttl_seconds,
                                  gint64               drop_before,
+                                 const char          *node_id,
                                  GCancellable        *cancellable,
                                  GAsyncReadyCallback  callback,
                                  gpointer             user_data);

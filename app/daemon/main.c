@@ -3,7 +3,11 @@
 
 #include "cb-config.h"
 #include "cb-cloud-init.h"
+#include "cb-control.h"
+#include "cb-node.h"
 
+#include <errno.h>
+#include <glib-unix.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,9 +25,21 @@ write_log (GLogLevelFlags   level,
            gsize            n_fields,
            gpointer         user_data)
 {
-  /* Quiet by default: warnings and errors only; -v adds info and debug. */
-  if (!verbose && (level & (G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_MESSAGE)))
-    return G_LOG_WRITER_HANDLED;
+  const char *domain = NULL;
+
+  for (gsize i = 0; i < n_fields; i++)
+    if (strcmp (fields[i].key, "GLIB_DOMAIN") == 0)
+      domain = fields[i].value;
+
+  /* Quiet by default: warnings and errors only.  -v adds our info and
+   * debug messages; the libraries' own debug chatter stays out. */
+  if (level & (G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_MESSAGE))
+    {
+      if (!verbose)
+        return G_LOG_WRITER_HANDLED;
+      if ((level & G_LOG_LEVEL_DEBUG) && (domain == NULL || !g_str_has_prefix (domain, "cb-")))
+        return G_LOG_WRITER_HANDLED;
+    }
   return g_log_writer_standard_streams (level, fields, n_fields, user_data);
 }
 
@@ -71,8 +87,208 @@ cmd_init_cloud (int    argc,
   return 0;
 }
 
+typedef struct {
+  GMainLoop *loop;
+  CbNode    *node;
+  gboolean   stopping;
+} RunState;
+
+static void
+on_stopped (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  RunState *state = user_data;
+
+  cb_node_stop_finish (CB_NODE (source), result, NULL);
+  g_main_loop_quit (state->loop);
+}
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  RunState *state = user_data;
+
+  if (state->stopping)
+    return G_SOURCE_CONTINUE;
+  state->stopping = TRUE;
+  g_info ("stopping: telling the cloud we leave");
+  cb_node_stop_async (state->node, NULL, on_stopped, state);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+print_status (JsonObject *status)
+{
+  JsonArray *roles = json_object_get_array_member (status, "roles");
+  JsonArray *peers = json_object_has_member (status, "peers")
+    ? json_object_get_array_member (status, "peers") : NULL;
+  JsonArray *lists = json_object_get_array_member (status, "lists");
+
+  g_print ("node     %s\n", json_object_get_string_member (status, "id"));
+  g_print ("cloud    %s\n", json_object_get_string_member (status, "cloud"));
+  g_print ("listen   %s (reachable at %s)\n", json_object_get_string_member (status, "listen"),
+           json_object_get_string_member (status, "advertise"));
+  g_print ("roles   ");
+  for (guint i = 0; i < json_array_get_length (roles); i++)
+    g_print (" %s", json_array_get_string_element (roles, i));
+  g_print ("%s\n", json_array_get_length (roles) == 0 ? " none" : "");
+  g_print ("peers    %u\n", peers ? json_array_get_length (peers) : 0);
+  for (guint i = 0; peers != NULL && i < json_array_get_length (peers); i++)
+    {
+      JsonObject *peer = json_array_get_object_element (peers, i);
+      g_print ("  %.16s  %-8s %s\n", json_object_get_string_member (peer, "id"),
+               json_object_get_string_member (peer, "state"),
+               json_object_get_string_member (peer, "addr"));
+    }
+  g_print ("lists\n");
+  for (guint i = 0; i < json_array_get_length (lists); i++)
+    {
+      JsonObject *list = json_array_get_object_element (lists, i);
+      g_print ("  %-7s %s%s%s\n", json_object_get_string_member (list, "state"),
+               json_object_get_string_member (list, "url"),
+               json_object_has_member (list, "error") ? ": " : "",
+               json_object_get_string_member_with_default (list, "error", ""));
+    }
+}
+
+static int
+cmd_run (int    argc,
+         char **argv)
+{
+  g_autofree char *data_dir = NULL;
+  g_autofree char *cloud_path = NULL;
+  g_autofree char *listen = NULL;
+  g_autofree char *advertise = NULL;
+  g_autofree char *publisher_key = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CbCloudConfig) cloud = NULL;
+  g_autoptr(CbNode) node = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  RunState state = { 0 };
+  guint sigint, sigterm;
+  const GOptionEntry entries[] = {
+    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir,
+      "The node's directory: identity, caches, control socket", "DIR" },
+    { "cloud", 0, 0, G_OPTION_ARG_FILENAME, &cloud_path,
+      "The cloud's definition (cloud.json); default: the one built in", "FILE" },
+    { "listen", 0, 0, G_OPTION_ARG_STRING, &listen,
+      "Address to accept peers on (default 0.0.0.0:7788)", "IP:PORT" },
+    { "advertise", 0, 0, G_OPTION_ARG_STRING, &advertise,
+      "Address others should dial (default: derived from --listen)", "ws://HOST:PORT" },
+    { "publisher-key", 0, 0, G_OPTION_ARG_FILENAME, &publisher_key,
+      "A publisher key the cloud trusts: makes this node eligible to write the lists", "FILE" },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log info and debug messages", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("- run a cloud node until stopped");
+
+  g_option_context_set_description (context,
+    "Joins the cloud from its lists and stays until SIGINT or SIGTERM, then tells the\n"
+    "cloud it leaves and exits 0.  `cloud-bevy-node status --data-dir DIR` asks it how it is.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("cloud-bevy-node run: %s\n", error->message);
+      return 2;
+    }
+  if (data_dir == NULL)
+    {
+      g_printerr ("cloud-bevy-node run: --data-dir is required (see --help)\n");
+      return 2;
+    }
+  if (cloud_path != NULL)
+    cloud = cb_cloud_config_load (cloud_path, &error);
+  else
+    {
+      const char *json = cb_cloud_config_default_json ();
+      cloud = cb_cloud_config_parse (json, strlen (json), &error);
+    }
+  if (cloud == NULL)
+    {
+      g_printerr ("cloud-bevy-node run: %s\n", error->message);
+      return 1;
+    }
+  if (g_mkdir_with_parents (data_dir, 0700) != 0)
+    {
+      g_printerr ("cloud-bevy-node run: cannot create %s: %s\n", data_dir, g_strerror (errno));
+      return 1;
+    }
+
+  node = cb_node_new (data_dir, cloud, &error);
+  if (node != NULL && listen != NULL)
+    cb_node_set_listen (node, listen);
+  if (node == NULL
+      || (advertise != NULL && !cb_node_set_advertise (node, advertise, &error))
+      || (publisher_key != NULL && !cb_node_set_publisher_key (node, publisher_key, &error))
+      || !cb_node_start (node, &error))
+    {
+      g_printerr ("cloud-bevy-node run: %s\n", error->message);
+      return 1;
+    }
+
+  loop = g_main_loop_new (NULL, FALSE);
+  state.loop = loop;
+  state.node = node;
+  sigint = g_unix_signal_add (SIGINT, on_signal, &state);
+  sigterm = g_unix_signal_add (SIGTERM, on_signal, &state);
+  g_main_loop_run (loop);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  return 0;
+}
+
+static int
+cmd_status (int    argc,
+            char **argv)
+{
+  g_autofree char *data_dir = NULL;
+  gboolean json = FALSE;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) request = json_object_new ();
+  g_autoptr(JsonNode) result = NULL;
+  const GOptionEntry entries[] = {
+    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "The running node's directory", "DIR" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the status as one JSON object", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("- show a running node's state");
+
+  g_option_context_set_description (context,
+    "Asks the node through DIR/control.sock: its id, cloud, addresses, roles, its peers\n"
+    "with their state (alive, suspect, dead, left) and how its lists are doing.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("cloud-bevy-node status: %s\n", error->message);
+      return 2;
+    }
+  if (data_dir == NULL)
+    {
+      g_printerr ("cloud-bevy-node status: --data-dir is required (see --help)\n");
+      return 2;
+    }
+  json_object_set_string_member (request, "command", "status");
+  result = cb_control_call (data_dir, request, &error);
+  if (result == NULL)
+    {
+      g_printerr ("cloud-bevy-node status: %s\n", error->message);
+      return 1;
+    }
+  if (json)
+    {
+      g_autofree char *text = json_to_string (result, TRUE);
+      g_print ("%s\n", text);
+    }
+  else
+    print_status (json_node_get_object (result));
+  return 0;
+}
+
 static const Command commands[] = {
   { "init-cloud", "Create a new cloud: keys, cloud.json and a first list", cmd_init_cloud },
+  { "run",        "Run a node until SIGINT/SIGTERM", cmd_run },
+  { "status",     "Show a running node's id, roles, peers and lists", cmd_status },
 };
 
 static void

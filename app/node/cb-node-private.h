@@ -1,0 +1,90 @@
+/* cb-node-private.h: CbNode's state, shared by cb-node*.c only */
+#pragma once
+
+#include "cb-control.h"
+#include "cb-identity.h"
+#include "cb-list-source.h"
+#include "cb-membership.h"
+#include "cb-node.h"
+#include "cb-transport.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  CB_LIST_STATE_PENDING,  /* not read yet */
+  CB_LIST_STATE_OK,
+  CB_LIST_STATE_ERROR,
+} CbListState;
+
+/* One public domain the node reads (and maybe writes) its lists at. */
+typedef struct {
+  CbListSource *source;
+  CbListState   state;
+  char         *error;          /* last read failure, for status */
+  guint64       version;        /* of the last list read there */
+  gint64        last_read;      /* unix s of the last successful read */
+  guint         backoff_s;      /* current retry delay after failures */
+  gint64        next_read_ms;   /* monotonic ms */
+  gint64        last_attempt_ms;
+  gboolean      reading;
+  char         *publish_error;  /* last write failure there, for status */
+} CbNodeListSite;
+
+struct _CbNode
+{
+  GObject          parent_instance;
+
+  char            *data_dir;
+  CbCloudConfig   *cloud;
+  CbIdentity      *identity;
+  char            *id_hex;
+  guint8           publisher_secret[64];
+  gboolean         publisher_eligible;
+  char            *listen;
+  char            *advertise;
+  gint64           started_unix;
+  guint            cpu;
+  guint            mem_mb;
+
+  CbTransport     *transport;
+  CbMembership    *membership;
+  CbControlServer *control;
+  GCancellable    *cancellable;
+  gboolean         running;
+  gboolean         stopping;
+  guint            tick_source;
+  gint64           tick_at_ms;
+  guint            maintenance_source;
+  guint            changed_idle;
+
+  /* Roles. */
+  gboolean         publisher;
+  guint            election_source;
+
+  /* Lists. */
+  GPtrArray       *sites;         /* CbNodeListSite* */
+  guint64          max_list_version;
+  guint            publish_source;
+  guint            publishing;    /* writes in flight */
+  gboolean         publish_again;
+  gint64           last_publish;  /* unix s */
+  guint64          published_version;
+};
+
+gint64  _cb_node_now_ms         (void);
+void    _cb_node_drain          (CbNode *self);
+void    _cb_node_emit_changed   (CbNode *self);
+GBytes *_cb_node_encode_meta    (CbNode *self);
+
+/* cb-node-lists.c */
+void    _cb_node_lists_init     (CbNode *self);
+void    _cb_node_lists_start    (CbNode *self);
+void    _cb_node_lists_maintain (CbNode *self);
+void    _cb_node_lists_publish_soon (CbNode *self);
+void    _cb_node_lists_clear    (CbNode *self);
+const char *_cb_node_list_site_url (CbNode *self, guint index);
+
+/* cb-node-status.c */
+const char *_cb_member_state_name (CbMemberState state);
+
+G_END_DECLS

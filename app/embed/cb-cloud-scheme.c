@@ -23,6 +23,9 @@ struct _CbCloudScheme {
 
 G_DEFINE_FINAL_TYPE (CbCloudScheme, cb_cloud_scheme, G_TYPE_OBJECT)
 
+enum { SIGNAL_PAGE_SERVED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
 static void
 page_entry_free (gpointer data)
 {
@@ -79,6 +82,13 @@ static void
 cb_cloud_scheme_class_init (CbCloudSchemeClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = cb_cloud_scheme_finalize;
+
+  /* After a registered page was served to a view: live pages use it to
+   * know where to push updates. */
+  signals[SIGNAL_PAGE_SERVED] = g_signal_new ("page-served", G_TYPE_FROM_CLASS (klass),
+                                              G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                              G_TYPE_NONE, 2, G_TYPE_STRING,
+                                              WEBKIT_TYPE_WEB_VIEW);
 }
 
 static void
@@ -154,6 +164,9 @@ handle_request (WebKitURISchemeRequest *request,
   len = strlen (html);
   stream = g_memory_input_stream_new_from_data (g_steal_pointer (&html), (gssize)len, g_free);
   webkit_uri_scheme_request_finish (request, stream, (gint64)len, "text/html");
+  if (entry != NULL)
+    g_signal_emit (self, signals[SIGNAL_PAGE_SERVED], 0, page,
+                   webkit_uri_scheme_request_get_web_view (request));
 }
 
 void

@@ -3,13 +3,21 @@
 #define G_LOG_DOMAIN "cb-application"
 
 #include "cb-config.h"
+
+#include <errno.h>
+
 #include "cb-application.h"
 #include "cb-address.h"
+#include "cb-node.h"
+#include "cb-node-page.h"
 
 struct _CbApplication {
   AdwApplication parent_instance;
   CbWebContext *web_context;
   GSettings *settings;
+  CbNode *node;
+  CbNodePage *node_page;
+  guint node_start_source;
 };
 
 G_DEFINE_FINAL_TYPE (CbApplication, cb_application, ADW_TYPE_APPLICATION)
@@ -252,6 +260,109 @@ static const struct {
   { "win.previous-tab", { "<Control><Shift>Tab", "<Control>Page_Up", NULL } },
 };
 
+/* The profile's node: its data dir beside the browser's, the cloud built in
+ * (or $CB_CLOUD_CONFIG), listening on $CB_NODE_LISTEN or 0.0.0.0:7788 and,
+ * when that port is taken (another profile, a headless node), on any port. */
+static CbNode *
+start_profile_node (GError **error)
+{
+  g_autofree char *data_dir = g_build_filename (g_get_user_data_dir (), "cloud-bevy", "node", NULL);
+  const char *cloud_path = g_getenv ("CB_CLOUD_CONFIG");
+  const char *listen = g_getenv ("CB_NODE_LISTEN");
+  g_autoptr(CbCloudConfig) cloud = NULL;
+  g_autoptr(CbNode) node = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  if (cloud_path != NULL && *cloud_path != '\0')
+    cloud = cb_cloud_config_load (cloud_path, error);
+  else
+    {
+      const char *json = cb_cloud_config_default_json ();
+      cloud = cb_cloud_config_parse (json, strlen (json), error);
+    }
+  if (cloud == NULL)
+    return NULL;
+  if (g_mkdir_with_parents (data_dir, 0700) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot create %s: %s",
+                   data_dir, g_strerror (errno));
+      return NULL;
+    }
+  node = cb_node_new (data_dir, cloud, error);
+  if (node == NULL)
+    return NULL;
+  if (listen != NULL && *listen != '\0')
+    cb_node_set_listen (node, listen);
+  if (cb_node_start (node, &local_error))
+    return g_steal_pointer (&node);
+  if (listen != NULL || !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  g_info ("port %d is taken; the node listens on another one", CB_NODE_DEFAULT_PORT);
+  g_clear_error (&local_error);
+  cb_node_set_listen (node, "0.0.0.0:0");
+  if (!cb_node_start (node, error))
+    return NULL;
+  return g_steal_pointer (&node);
+}
+
+static gboolean
+start_node_idle (gpointer user_data)
+{
+  CbApplication *self = user_data;
+  g_autoptr(GError) error = NULL;
+  CbWebContext *context = cb_application_get_web_context (self);
+
+  self->node_start_source = 0;
+  self->node = start_profile_node (&error);
+  if (self->node == NULL)
+    g_warning ("the cloud node did not start: %s", error->message);
+  else
+    g_info ("cloud node %s started", cb_node_get_id (self->node));
+  self->node_page = cb_node_page_new (cb_web_context_get_cloud_scheme (context), self->node,
+                                      error != NULL ? error->message : NULL);
+  return G_SOURCE_REMOVE;
+}
+
+CbNode *
+cb_application_get_node (CbApplication *self)
+{
+  return self->node;
+}
+
+static void
+on_node_stopped (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  gboolean *done = user_data;
+
+  cb_node_stop_finish (CB_NODE (source), result, NULL);
+  *done = TRUE;
+}
+
+static void
+cb_application_shutdown (GApplication *application)
+{
+  CbApplication *self = CB_APPLICATION (application);
+
+  g_clear_handle_id (&self->node_start_source, g_source_remove);
+  if (self->node != NULL)
+    {
+      /* Tell the cloud we leave: a moment now saves the others a failure
+       * detection later. */
+      gboolean done = FALSE;
+      gint64 deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+
+      cb_node_stop_async (self->node, NULL, on_node_stopped, &done);
+      while (!done && g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, TRUE);
+    }
+  G_APPLICATION_CLASS (cb_application_parent_class)->shutdown (application);
+}
+
 static void
 cb_application_startup (GApplication *application)
 {
@@ -268,6 +379,10 @@ cb_application_startup (GApplication *application)
   for (gsize i = 0; i < G_N_ELEMENTS (shortcuts); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (self), shortcuts[i].action,
                                            shortcuts[i].accels);
+
+  /* After the first window has painted: the node is not on the path to
+   * the first page. */
+  self->node_start_source = g_idle_add_full (G_PRIORITY_LOW, start_node_idle, self, NULL);
 }
 
 static void
@@ -275,6 +390,8 @@ cb_application_dispose (GObject *object)
 {
   CbApplication *self = CB_APPLICATION (object);
 
+  g_clear_object (&self->node_page);
+  g_clear_object (&self->node);
   g_clear_object (&self->web_context);
   g_clear_object (&self->settings);
   G_OBJECT_CLASS (cb_application_parent_class)->dispose (object);
@@ -288,6 +405,7 @@ cb_application_class_init (CbApplicationClass *klass)
 
   object_class->dispose = cb_application_dispose;
   app_class->startup = cb_application_startup;
+  app_class->shutdown = cb_application_shutdown;
   app_class->activate = cb_application_activate;
   app_class->open = cb_application_open;
   app_class->command_line = cb_application_command_line;

@@ -3,6 +3,7 @@
 
 #include <adwaita.h>
 
+#include "cb-node.h"
 #include "cb-window.h"
 
 G_BEGIN_DECLS
@@ -13,6 +14,9 @@ G_DECLARE_FINAL_TYPE (CbApplication, cb_application, CB, APPLICATION, AdwApplica
 CbApplication *cb_application_new             (const char    *application_id);
 CbWindow      *cb_application_new_window      (CbApplication *self);
 CbWebContext  *cb_application_get_web_context (CbApplication *self);
+/* The profile's cloud node; NULL until it has started (shortly after
+ * startup) or when it could not start (cloud:node then says why). */
+CbNode        *cb_application_get_node        (CbApplication *self);
 char          *cb_application_resolve_argument (CbApplication *self,
                                                 GFile         *cwd,
                                                 const char    *arg);

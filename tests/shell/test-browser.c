@@ -4,12 +4,15 @@
  * real CbApplication and CbWindow, and saves a screenshot of the window. */
 #include "cb-config.h"
 #include "cb-application.h"
+#include "cb-cloud-init.h"
 #include "cb-error-page.h"
 #include "cb-test-server.h"
 #include "cb-test-ui.h"
 
 static CbApplication *app;
 static CbTestServer *server;
+/* A cloud of this test's own, with a file:// list in a temp dir. */
+static char *cloud_dir;
 
 static CbWindow *
 new_window (void)
@@ -475,6 +478,109 @@ test_shortcuts_and_windows (void)
   g_assert_null (gtk_application_get_windows (GTK_APPLICATION (app)));
 }
 
+static gboolean
+app_node_started (gpointer data)
+{
+  return cb_application_get_node (app) != NULL;
+}
+
+typedef struct {
+  WebKitWebView *view;
+  const char    *script;
+  const char    *expect;  /* substring of the script's result */
+} JsWait;
+
+static gboolean
+js_result_has (gpointer data)
+{
+  JsWait *wait = data;
+  g_autofree char *result = cb_test_run_js (wait->view, wait->script);
+
+  if (result != NULL && strstr (result, wait->expect) != NULL)
+    return TRUE;
+  cb_test_iterate (200);
+  return FALSE;
+}
+
+static void
+on_second_stopped (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_assert_true (cb_node_stop_finish (CB_NODE (source), result, NULL));
+  *(gboolean *) data = TRUE;
+}
+
+static gboolean
+flag_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* cloud:node shows this profile's node, then a second node joining and
+ * leaving, live: the page is updated in place, never reloaded. */
+static void
+test_cloud_node_page (void)
+{
+  CbWindow *window = new_window ();
+  WebKitWebView *view = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *cloud_json = g_build_filename (cloud_dir, "cloud", "cloud.json", NULL);
+  g_autofree char *publisher_key = g_build_filename (cloud_dir, "cloud", "publisher.key", NULL);
+  g_autofree char *second_dir = g_build_filename (cloud_dir, "second", NULL);
+  g_autoptr(CbCloudConfig) cloud = NULL;
+  g_autoptr(CbNode) second = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *second_short = NULL;
+  g_autofree char *marker = NULL;
+  g_autofree char *shot = NULL;
+  gboolean stopped = FALSE;
+  CbNode *mine;
+  JsWait wait;
+
+  cb_test_wait_until (app_node_started, NULL, "the profile's node to start");
+  mine = cb_application_get_node (app);
+  view = WEBKIT_WEB_VIEW (cb_window_open_tab (window, "cloud:node", TRUE));
+  cb_test_wait_for_title (view, "Cloud Node");
+  text = cb_test_run_js (view, "document.getElementById('node').innerText");
+  g_assert_nonnull (strstr (text, cb_node_get_id (mine)));
+  g_assert_nonnull (strstr (text, "No peers yet"));
+  g_free (cb_test_run_js (view, "window.cbTestMarker = 'same page'; 'set'"));
+
+  /* A second node of the same cloud, eligible to publish: it writes itself
+   * into the list, which our node (alone) re-reads and joins from. */
+  cloud = cb_cloud_config_load (cloud_json, &error);
+  g_assert_no_error (error);
+  second = cb_node_new (second_dir, cloud, &error);
+  g_assert_no_error (error);
+  cb_node_set_listen (second, "127.0.0.1:0");
+  g_assert_true (cb_node_set_publisher_key (second, publisher_key, &error));
+  g_assert_true (cb_node_start (second, &error));
+  g_assert_no_error (error);
+  second_short = g_strndup (cb_node_get_id (second), 16);
+
+  wait.view = view;
+  wait.script = "Array.from(document.querySelectorAll('tr')).map(r => r.innerText).join('|')";
+  wait.expect = second_short;
+  cb_test_wait_until (js_result_has, &wait, "the second node to appear on cloud:node");
+  wait.script = "document.querySelector('tr[data-id] .badge').innerText";
+  wait.expect = "alive";
+  cb_test_wait_until (js_result_has, &wait, "the second node to show as alive");
+  text = (g_free (text), cb_test_run_js (view, "document.getElementById('node').innerText"));
+  g_assert_nonnull (strstr (text, "publisher"));
+  marker = cb_test_run_js (view, "window.cbTestMarker");
+  g_assert_cmpstr (marker, ==, "same page");
+  shot = cb_test_screenshot (GTK_WIDGET (window), "cloud-node-page");
+
+  /* It leaves: the page says so. */
+  cb_node_stop_async (second, NULL, on_second_stopped, &stopped);
+  cb_test_wait_until (flag_set, &stopped, "the second node to stop");
+  wait.expect = "left";
+  cb_test_wait_until (js_result_has, &wait, "the second node to show as left");
+  g_free (marker);
+  marker = cb_test_run_js (view, "window.cbTestMarker");
+  g_assert_cmpstr (marker, ==, "same page");
+  close_window (window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -486,6 +592,25 @@ main (int   argc,
 
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
+
+  /* The profile's node joins a cloud made for this run, on loopback. */
+  {
+    g_autofree char *dir = NULL;
+    g_autofree char *list = NULL;
+    g_autofree char *json = NULL;
+    const char *lists[2] = { NULL, NULL };
+
+    cloud_dir = g_dir_make_tmp ("cb-test-browser-XXXXXX", &error);
+    g_assert_no_error (error);
+    dir = g_build_filename (cloud_dir, "cloud", NULL);
+    list = g_strdup_printf ("file://%s/nodes.json", dir);
+    lists[0] = list;
+    g_assert_true (cb_cloud_init (dir, "test-browser", lists, NULL, &error));
+    g_assert_no_error (error);
+    json = g_build_filename (dir, "cloud.json", NULL);
+    g_setenv ("CB_CLOUD_CONFIG", json, TRUE);
+    g_setenv ("CB_NODE_LISTEN", "127.0.0.1:0", TRUE);
+  }
 
   server = cb_test_server_new (0, &error);
   g_assert_no_error (error);
@@ -508,6 +633,7 @@ main (int   argc,
   g_test_add_func ("/shell/browser/tls-error-page", test_tls_error_page);
   g_test_add_func ("/shell/browser/never-answers-stop", test_never_answers_and_stop);
   g_test_add_func ("/shell/browser/reload", test_reload);
+  g_test_add_func ("/shell/browser/cloud-node-page", test_cloud_node_page);
   g_test_add_func ("/shell/browser/shortcuts-windows", test_shortcuts_and_windows);
 
   status = g_test_run ();

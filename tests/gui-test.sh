@@ -17,6 +17,9 @@ export XDG_CACHE_HOME="$tmp/cache" XDG_RUNTIME_DIR="$tmp/runtime"
 mkdir -p "$HOME" "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$XDG_RUNTIME_DIR"
 chmod 700 "$XDG_RUNTIME_DIR"
 export GDK_BACKEND=x11
+# Whatever the test makes in a temp dir goes with the rest.
+export TMPDIR="$tmp/tmp"
+mkdir -p "$TMPDIR"
 
 # Our own bus with no activatable services: whatever desktop services the
 # machine has (portals, the accessibility registry) stay out of the tests,

@@ -161,6 +161,7 @@ cmd_run (int    argc,
   g_autofree char *listen = NULL;
   g_autofree char *advertise = NULL;
   g_autofree char *publisher_key = NULL;
+  g_auto(GStrv) hosts = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(CbCloudConfig) cloud = NULL;
   g_autoptr(CbNode) node = NULL;
@@ -178,6 +179,8 @@ cmd_run (int    argc,
       "Address others should dial (default: derived from --listen)", "ws://HOST:PORT" },
     { "publisher-key", 0, 0, G_OPTION_ARG_FILENAME, &publisher_key,
       "A publisher key the cloud trusts: makes this node eligible to write the lists", "FILE" },
+    { "host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hosts,
+      "Store and replicate this system's data here (repeatable; built in: test/kv)", "SYSTEM" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log info and debug messages", NULL },
     { NULL }
   };
@@ -218,6 +221,13 @@ cmd_run (int    argc,
   node = cb_node_new (data_dir, cloud, &error);
   if (node != NULL && listen != NULL)
     cb_node_set_listen (node, listen);
+  for (guint i = 0; node != NULL && hosts != NULL && hosts[i] != NULL && error == NULL; i++)
+    cb_node_host_system (node, hosts[i], &error);
+  if (error != NULL)
+    {
+      g_printerr ("cloud-bevy-node run: %s\n", error->message);
+      return 1;
+    }
   if (node == NULL
       || (advertise != NULL && !cb_node_set_advertise (node, advertise, &error))
       || (publisher_key != NULL && !cb_node_set_publisher_key (node, publisher_key, &error))
@@ -285,10 +295,175 @@ cmd_status (int    argc,
   return 0;
 }
 
+/* Sends one control request and prints the result as JSON. */
+static int
+call_and_print (const char *command_name,
+                const char *data_dir,
+                JsonObject *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) result = cb_control_call (data_dir, request, &error);
+  g_autofree char *text = NULL;
+
+  if (result == NULL)
+    {
+      g_printerr ("cloud-bevy-node %s: %s\n", command_name, error->message);
+      return 1;
+    }
+  text = json_to_string (result, TRUE);
+  g_print ("%s\n", text);
+  return 0;
+}
+
+static gboolean
+parse_common (GOptionContext  *context,
+              const char      *command_name,
+              int             *argc,
+              char          ***argv,
+              char           **data_dir,
+              char           **system)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      g_printerr ("cloud-bevy-node %s: %s\n", command_name, error->message);
+      return FALSE;
+    }
+  if (*data_dir == NULL || *system == NULL)
+    {
+      g_printerr ("cloud-bevy-node %s: --data-dir and --system are required (see --help)\n",
+                  command_name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+cmd_put (int    argc,
+         char **argv)
+{
+  g_autofree char *data_dir = NULL;
+  g_autofree char *system = NULL;
+  g_autofree char *table = NULL;
+  g_autofree char *json = NULL;
+  gboolean delete = FALSE;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonObject) request = json_object_new ();
+  const GOptionEntry entries[] = {
+    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "The running node's directory", "DIR" },
+    { "system", 0, 0, G_OPTION_ARG_STRING, &system, "The system to write to", "SYSTEM" },
+    { "table", 0, 0, G_OPTION_ARG_STRING, &table, "One of the system's tables", "TABLE" },
+    { "json", 0, 0, G_OPTION_ARG_STRING, &json,
+      "The row as a JSON object (every column), or an array of rows", "JSON" },
+    { "delete", 0, 0, G_OPTION_ARG_NONE, &delete,
+      "Delete the rows whose keys --json gives instead", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("- write rows to a system");
+
+  g_option_context_set_description (context,
+    "Appends one entry to this node's log for SYSTEM and prints its position\n"
+    "(writer, seq, hlc) once it is stored; replication takes it to the other hosts.\n"
+    "Example: put --data-dir D --system test/kv --table kv --json '{\"key\":\"a\",\"value\":\"b\"}'");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!parse_common (context, "put", &argc, &argv, &data_dir, &system))
+    return 2;
+  if (table == NULL || json == NULL)
+    {
+      g_printerr ("cloud-bevy-node put: --table and --json are required (see --help)\n");
+      return 2;
+    }
+  if (!json_parser_load_from_data (parser, json, -1, &error))
+    {
+      g_printerr ("cloud-bevy-node put: --json is not JSON: %s\n", error->message);
+      return 2;
+    }
+  json_object_set_string_member (request, "command", "put");
+  json_object_set_string_member (request, "system", system);
+  json_object_set_string_member (request, "table", table);
+  json_object_set_boolean_member (request, "delete", delete);
+  json_object_set_member (request, "rows", json_node_copy (json_parser_get_root (parser)));
+  return call_and_print ("put", data_dir, request);
+}
+
+static int
+cmd_query (int    argc,
+           char **argv)
+{
+  g_autofree char *data_dir = NULL;
+  g_autofree char *system = NULL;
+  g_autofree char *sql = NULL;
+  g_autofree char *scope = NULL;
+  g_autofree char *as_of = NULL;
+  gboolean json = FALSE;
+  g_autoptr(JsonObject) request = json_object_new ();
+  const GOptionEntry entries[] = {
+    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "The running node's directory", "DIR" },
+    { "system", 0, 0, G_OPTION_ARG_STRING, &system, "The system to read", "SYSTEM" },
+    { "sql", 0, 0, G_OPTION_ARG_STRING, &sql, "One SELECT over the system's tables", "SQL" },
+    { "scope", 0, 0, G_OPTION_ARG_STRING, &scope, "local (this node's copy; the default)", "SCOPE" },
+    { "as-of", 0, 0, G_OPTION_ARG_STRING, &as_of,
+      "Read the tables as they were at a log position (hlc) or a time (2026-11-22T10:00:00Z)",
+      "POS" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as JSON (the default)", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("- read a system's tables");
+
+  g_option_context_set_description (context,
+    "Read-only: anything but a single SELECT is refused.  Prints\n"
+    "{\"columns\": [...], \"rows\": [[...], ...]}.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!parse_common (context, "query", &argc, &argv, &data_dir, &system))
+    return 2;
+  if (sql == NULL)
+    {
+      g_printerr ("cloud-bevy-node query: --sql is required (see --help)\n");
+      return 2;
+    }
+  json_object_set_string_member (request, "command", "query");
+  json_object_set_string_member (request, "system", system);
+  json_object_set_string_member (request, "sql", sql);
+  json_object_set_string_member (request, "scope", scope != NULL ? scope : "local");
+  if (as_of != NULL)
+    json_object_set_string_member (request, "as_of", as_of);
+  return call_and_print ("query", data_dir, request);
+}
+
+static int
+cmd_digest (int    argc,
+            char **argv)
+{
+  g_autofree char *data_dir = NULL;
+  g_autofree char *system = NULL;
+  g_autoptr(JsonObject) request = json_object_new ();
+  const GOptionEntry entries[] = {
+    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "The running node's directory", "DIR" },
+    { "system", 0, 0, G_OPTION_ARG_STRING, &system, "The system", "SYSTEM" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("- hash a system's tables");
+
+  g_option_context_set_description (context,
+    "Prints a hash of the system's materialised tables: equal on two nodes means\n"
+    "they hold the same data (a convergence check).");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!parse_common (context, "digest", &argc, &argv, &data_dir, &system))
+    return 2;
+  json_object_set_string_member (request, "command", "digest");
+  json_object_set_string_member (request, "system", system);
+  return call_and_print ("digest", data_dir, request);
+}
+
 static const Command commands[] = {
   { "init-cloud", "Create a new cloud: keys, cloud.json and a first list", cmd_init_cloud },
   { "run",        "Run a node until SIGINT/SIGTERM", cmd_run },
   { "status",     "Show a running node's id, roles, peers and lists", cmd_status },
+  { "put",        "Write rows to a system through a running node", cmd_put },
+  { "query",      "Read a system's tables (one SELECT)", cmd_query },
+  { "digest",     "Hash a system's tables, to compare replicas", cmd_digest },
 };
 
 static void

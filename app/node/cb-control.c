@@ -62,25 +62,69 @@ reply_line (JsonNode   *result,
   return g_strconcat (text, "\n", NULL);
 }
 
-static char *
+struct _CbControlReply {
+  GSocketConnection *connection;
+};
+
+static void
+send_reply (CbControlReply *reply,
+            const char     *line)
+{
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (reply->connection));
+
+  /* Replies are small (a status is a few KiB per hundred peers); a local
+   * client that does not read is its own problem, bounded by the timeout. */
+  g_output_stream_write_all (out, line, strlen (line), NULL, NULL, NULL);
+  g_io_stream_close (G_IO_STREAM (reply->connection), NULL, NULL);
+  g_object_unref (reply->connection);
+  g_free (reply);
+}
+
+void
+cb_control_reply_return (CbControlReply *reply,
+                         JsonNode       *result)
+{
+  g_autofree char *line = reply_line (result, NULL);
+
+  json_node_unref (result);
+  send_reply (reply, line);
+}
+
+void
+cb_control_reply_error (CbControlReply *reply,
+                        const GError   *error)
+{
+  g_autofree char *line = reply_line (NULL, error != NULL ? error->message : "the command failed");
+
+  send_reply (reply, line);
+}
+
+static void
 handle_line (CbControlServer *self,
+             CbControlReply  *reply,
              const char      *line,
              gsize            len)
 {
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) result = NULL;
   JsonNode *root;
 
   if (!json_parser_load_from_data (parser, line, (gssize) len, &error))
-    return reply_line (NULL, "the request is not JSON");
+    {
+      g_autoptr(GError) bad = g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                                           "the request is not JSON");
+      cb_control_reply_error (reply, bad);
+      return;
+    }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    return reply_line (NULL, "the request must be a JSON object with a \"command\"");
-  result = self->handler (json_node_get_object (root), self->user_data, &error);
-  if (result == NULL)
-    return reply_line (NULL, error != NULL ? error->message : "the command failed");
-  return reply_line (result, NULL);
+    {
+      g_autoptr(GError) bad = g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                                           "the request must be a JSON object with a \"command\"");
+      cb_control_reply_error (reply, bad);
+      return;
+    }
+  self->handler (json_node_get_object (root), reply, self->user_data);
 }
 
 static void
@@ -94,23 +138,21 @@ on_line (GObject      *source,
   gsize len = 0;
   g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source),
                                                                     res, &len, &error);
-  g_autofree char *reply = NULL;
-  GOutputStream *out;
+  CbControlReply *reply;
 
   if (self == NULL)
     return;
-  if (line == NULL)
-    reply = reply_line (NULL, error != NULL ? error->message : "empty request");
-  else if (len > CB_CONTROL_MAX_REQUEST)
-    reply = reply_line (NULL, "the request is too long");
-  else
-    reply = handle_line (self, line, len);
-
-  /* Replies are small (a status is a few KiB per hundred peers); a local
-   * client that does not read is its own problem, bounded by the timeout. */
-  out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
-  g_output_stream_write_all (out, reply, strlen (reply), NULL, NULL, NULL);
-  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  reply = g_new0 (CbControlReply, 1);
+  reply->connection = g_object_ref (connection);
+  if (line == NULL || len > CB_CONTROL_MAX_REQUEST)
+    {
+      g_autoptr(GError) bad = g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s",
+                                           line == NULL ? (error ? error->message : "empty request")
+                                                        : "the request is too long");
+      cb_control_reply_error (reply, bad);
+      return;
+    }
+  handle_line (self, reply, line, len);
 }
 
 static gboolean
@@ -239,7 +281,8 @@ cb_control_call (const char  *data_dir,
   if (path == NULL)
     return NULL;
   client = g_socket_client_new ();
-  g_socket_client_set_timeout (client, 10);
+  /* Writes wait for the store: allow a large batch. */
+  g_socket_client_set_timeout (client, 120);
   address = g_unix_socket_address_new (path);
   connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL,
                                         &local_error);

@@ -14,12 +14,21 @@
 G_BEGIN_DECLS
 
 #define CB_CONTROL_SOCKET_NAME "control.sock"
-#define CB_CONTROL_MAX_REQUEST (64 * 1024)
+/* Local and 0600; big enough for a bulk put of many rows. */
+#define CB_CONTROL_MAX_REQUEST (64 * 1024 * 1024)
 
-/* Returns the result (transfer full) or NULL with an error to report. */
-typedef JsonNode *(*CbControlHandler) (JsonObject  *request,
-                                       gpointer     user_data,
-                                       GError     **error);
+/* One request waiting for its answer; answered exactly once, possibly
+ * later (commands that write wait for the store). */
+typedef struct _CbControlReply CbControlReply;
+
+void cb_control_reply_return (CbControlReply *reply,
+                              JsonNode       *result);  /* transfer full */
+void cb_control_reply_error  (CbControlReply *reply,
+                              const GError   *error);
+
+typedef void (*CbControlHandler) (JsonObject     *request,
+                                  CbControlReply *reply,
+                                  gpointer        user_data);
 
 typedef struct _CbControlServer CbControlServer;
 

@@ -6,6 +6,8 @@
 #include "cb-list-source.h"
 #include "cb-membership.h"
 #include "cb-node.h"
+#include "cb-replication.h"
+#include "cb-store.h"
 #include "cb-transport.h"
 
 G_BEGIN_DECLS
@@ -69,6 +71,13 @@ struct _CbNode
   gboolean         publish_again;
   gint64           last_publish;  /* unix s */
   guint64          published_version;
+
+  /* Data (cb-node-data.c). */
+  CbStore         *store;
+  CbReplication   *replication;
+  GPtrArray       *hosted;        /* system names, as requested before start */
+  guint            replication_source;
+  GHashTable      *banned;        /* peer id hex -> gint64* monotonic ms until */
 };
 
 gint64  _cb_node_now_ms         (void);
@@ -83,6 +92,16 @@ void    _cb_node_lists_maintain (CbNode *self);
 void    _cb_node_lists_publish_soon (CbNode *self);
 void    _cb_node_lists_clear    (CbNode *self);
 const char *_cb_node_list_site_url (CbNode *self, guint index);
+
+/* cb-node-data.c */
+gboolean _cb_node_data_start        (CbNode *self, GError **error);
+void     _cb_node_data_stop         (CbNode *self);
+void     _cb_node_data_free         (CbNode *self);
+void     _cb_node_data_message      (CbNode *self, const guint8 peer[32], GBytes *payload);
+void     _cb_node_data_member_event (CbNode *self, const CbMembershipEvent *event);
+gboolean _cb_node_data_control      (CbNode *self, const char *command, JsonObject *request,
+                                     CbControlReply *reply);
+void     _cb_node_data_status       (CbNode *self, JsonBuilder *builder);
 
 /* cb-node-status.c */
 const char *_cb_member_state_name (CbMemberState state);

@@ -182,6 +182,8 @@ cb_node_get_status (CbNode *self)
       add_peers (self, builder);
     }
   add_lists (self, builder);
+  if (self->membership != NULL)
+    _cb_node_data_status (self, builder);
   json_builder_set_member_name (builder, "published_version");
   json_builder_add_int_value (builder, (gint64) self->published_version);
   add_time (builder, "last_published", self->last_publish);

@@ -51,6 +51,7 @@ _cb_node_encode_meta (CbNode *self)
   const char *publisher_roles[] = { "publisher", NULL };
   const char *no_roles[] = { NULL };
   const char *no_systems[] = { NULL };
+  g_autoptr(GPtrArray) systems = g_ptr_array_new ();
   CbNodeMeta meta = {
     .cpu = self->cpu,
     .mem_mb = self->mem_mb,
@@ -60,7 +61,13 @@ _cb_node_encode_meta (CbNode *self)
     .systems = (GStrv) no_systems,
   };
   g_autoptr(GError) error = NULL;
-  GBytes *bytes = cb_node_meta_encode (&meta, &error);
+  GBytes *bytes;
+
+  for (guint i = 0; self->hosted != NULL && i < self->hosted->len; i++)
+    g_ptr_array_add (systems, self->hosted->pdata[i]);
+  g_ptr_array_add (systems, NULL);
+  meta.systems = (GStrv) systems->pdata;
+  bytes = cb_node_meta_encode (&meta, &error);
 
   if (bytes == NULL)
     g_error ("our own metadata does not encode: %s", error->message);
@@ -193,6 +200,7 @@ handle_event (CbNode            *self,
     g_info ("member %s %s (%s)", id, names[event->type], event->member.addr);
 
   schedule_election (self);
+  _cb_node_data_member_event (self, event);
   if (event->type != CB_MEMBERSHIP_EVENT_SUSPECT && event->type != CB_MEMBERSHIP_EVENT_FORGET)
     _cb_node_lists_publish_soon (self);
   _cb_node_emit_changed (self);
@@ -237,6 +245,11 @@ on_transport_message (CbTransport *transport,
   CbNode *self = user_data;
   g_autoptr(GError) error = NULL;
 
+  if (protocol == CB_PROTO_REPLICATION)
+    {
+      _cb_node_data_message (self, peer_id, payload);
+      return;
+    }
   if (protocol != CB_PROTO_MEMBERSHIP)
     {
       g_debug ("ignoring a message for protocol %u", protocol);
@@ -298,19 +311,23 @@ maintenance_timeout (gpointer user_data)
 
 /* ---- control ---- */
 
-static JsonNode *
-handle_control (JsonObject  *request,
-                gpointer     user_data,
-                GError     **error)
+static void
+handle_control (JsonObject     *request,
+                CbControlReply *reply,
+                gpointer        user_data)
 {
   CbNode *self = user_data;
   const char *command = json_object_get_string_member_with_default (request, "command", "");
+  g_autoptr(GError) error = NULL;
 
   if (g_strcmp0 (command, "status") == 0)
-    return cb_node_get_status (self);
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-               "unknown control command \"%s\"", command);
-  return NULL;
+    cb_control_reply_return (reply, cb_node_get_status (self));
+  else if (!_cb_node_data_control (self, command, request, reply))
+    {
+      g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   "unknown control command \"%s\"", command);
+      cb_control_reply_error (reply, error);
+    }
 }
 
 /* ---- addresses ---- */
@@ -428,6 +445,11 @@ cb_node_start (CbNode  *self,
   self->control = cb_control_server_new (self->data_dir, handle_control, self, error);
   if (self->control == NULL)
     return FALSE;
+  if (!_cb_node_data_start (self, error))
+    {
+      g_clear_pointer (&self->control, cb_control_server_free);
+      return FALSE;
+    }
   if (!cb_transport_listen (self->transport, self->listen, error))
     {
       g_prefix_error (error, "cannot listen on %s: ", self->listen);
@@ -476,6 +498,7 @@ finish_stop (gpointer user_data)
   self->running = FALSE;
   g_clear_handle_id (&self->tick_source, g_source_remove);
   cb_transport_shutdown (self->transport);
+  _cb_node_data_stop (self);
   g_clear_pointer (&self->control, cb_control_server_free);
   g_task_return_boolean (task, TRUE);
   g_object_unref (task);
@@ -558,6 +581,7 @@ cb_node_dispose (GObject *object)
       g_clear_object (&self->transport);
     }
   g_clear_pointer (&self->control, cb_control_server_free);
+  _cb_node_data_free (self);
   G_OBJECT_CLASS (cb_node_parent_class)->dispose (object);
 }
 

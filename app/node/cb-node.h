@@ -38,6 +38,12 @@ gboolean    cb_node_set_advertise       (CbNode      *self,
 gboolean    cb_node_set_publisher_key   (CbNode      *self,
                                          const char  *path,
                                          GError     **error);
+/* Hosts a system (before cb_node_start()): its data is stored and
+ * replicated here, and the cloud learns that this node hosts it.  A
+ * built-in name (test/kv) needs no plugin. */
+gboolean    cb_node_host_system         (CbNode      *self,
+                                         const char  *system,
+                                         GError     **error);
 /* Listens, opens the control socket, reads the lists and joins. */
 gboolean    cb_node_start               (CbNode      *self,
                                          GError     **error);

@@ -188,11 +188,12 @@ on_ws_error (SoupWebsocketConnection *ws,
   CbPeerLink *self = user_data;
   g_autofree char *reason = NULL;
 
-  /* libsoup reports oversized and malformed WebSocket messages here and
-   * closes the connection itself. */
+  /* libsoup reports oversized and malformed WebSocket messages here (a
+   * peer breaking the protocol), and also plain I/O failures such as a
+   * reset connection (routine when a peer dies). */
   reason = g_strdup_printf ("WebSocket error: %s", error->message);
   g_object_ref (self);
-  finish (self, TRUE, reason);
+  finish (self, error->domain != G_IO_ERROR, reason);
   g_object_unref (self);
 }
 

@@ -493,6 +493,27 @@ cb_transport_set_idle_timeout (CbTransport *self,
 }
 
 void
+cb_transport_disconnect (CbTransport  *self,
+                         const guint8  peer_id[32],
+                         const char   *reason)
+{
+  g_autoptr(GPtrArray) doomed = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *key = id_key (peer_id);
+
+  g_hash_table_remove (self->dials, key);
+  for (guint i = 0; i < self->links->len; i++)
+    {
+      CbPeerLink *link = g_ptr_array_index (self->links, i);
+      const guint8 *id = cb_peer_link_get_peer_id (link);
+
+      if (id != NULL && memcmp (id, peer_id, 32) == 0)
+        g_ptr_array_add (doomed, g_object_ref (link));
+    }
+  for (guint i = 0; i < doomed->len; i++)
+    cb_peer_link_close (g_ptr_array_index (doomed, i), reason);
+}
+
+void
 cb_transport_shutdown (CbTransport *self)
 {
   g_autoptr(GPtrArray) links = NULL;

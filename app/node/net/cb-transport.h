@@ -54,6 +54,10 @@ void         cb_transport_send          (CbTransport  *self,
 gboolean     cb_transport_is_connected  (CbTransport  *self,
                                          const guint8  peer_id[32]);
 guint        cb_transport_count_links   (CbTransport  *self);
+/* Closes every link to peer_id (final frames) and forgets queued messages. */
+void         cb_transport_disconnect    (CbTransport  *self,
+                                         const guint8  peer_id[32],
+                                         const char   *reason);
 /* Closes every link cleanly (final frames) and stops listening. */
 void         cb_transport_shutdown      (CbTransport  *self);
 

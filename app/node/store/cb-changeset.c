@@ -1,9 +1,7 @@
-/* cb-changeset.c: stamps and the canonical-changeset validator
+/* cb-changeset.c: stamps, key encoding and the canonical-changeset validator
  *
- * Changesets arrive from other writers: this is the checked decoder.  The
- * bytes are parsed by SQLite's changeset iterator (bounds-checked; it
- * reports SQLITE_CORRUPT on truncation or garbage), then every op is held
- * to the schema. */
+ * Changesets arrive from other writers: the reader (cb-changeset-reader.c)
+ * decodes the bytes, and every op is held to the schema here. */
 #define G_LOG_DOMAIN "cb-changeset"
 
 #include "cb-changeset-private.h"
@@ -22,58 +20,54 @@ cb_stamp_compare (const CbStamp *a,
   return memcmp (a->writer, b->writer, sizeof a->writer);
 }
 
+/* 7 bits a byte, low first: short keys cost one length byte. */
 static void
-append_u32 (GByteArray *out, guint32 v)
+append_length (GByteArray *out, guint32 v)
 {
-  guint32 be = GUINT32_TO_BE (v);
-  g_byte_array_append (out, (const guint8 *) &be, 4);
+  guint8 buf[5];
+  guint n = 0;
+
+  do
+    {
+      buf[n] = (guint8) (v & 0x7f);
+      v >>= 7;
+      if (v != 0)
+        buf[n] |= 0x80;
+      n++;
+    }
+  while (v != 0);
+  g_byte_array_append (out, buf, n);
 }
 
 gboolean
 _cb_changeset_encode_key_value (GByteArray    *out,
-                                sqlite3_value *value)
+                                const CbValue *value)
 {
-  guint8 tag;
+  guint8 tag = value->type;
 
-  if (value == NULL)
-    return FALSE;
-  tag = (guint8) sqlite3_value_type (value);
   switch (tag)
     {
     case SQLITE_INTEGER:
       {
-        guint64 be = GUINT64_TO_BE ((guint64) sqlite3_value_int64 (value));
+        guint64 be = GUINT64_TO_BE ((guint64) value->v.i);
 
         g_byte_array_append (out, &tag, 1);
         g_byte_array_append (out, (const guint8 *) &be, 8);
       }
       return TRUE;
     case SQLITE_TEXT:
-      {
-        const guint8 *text = sqlite3_value_text (value);
-        int len = sqlite3_value_bytes (value);
-
-        g_byte_array_append (out, &tag, 1);
-        append_u32 (out, (guint32) len);
-        if (len > 0)
-          g_byte_array_append (out, text, (guint) len);
-      }
-      return TRUE;
     case SQLITE_BLOB:
-      {
-        const guint8 *blob = sqlite3_value_blob (value);
-        int len = sqlite3_value_bytes (value);
-
-        g_byte_array_append (out, &tag, 1);
-        append_u32 (out, (guint32) len);
-        if (len > 0)
-          g_byte_array_append (out, blob, (guint) len);
-      }
+      g_byte_array_append (out, &tag, 1);
+      append_length (out, value->len);
+      if (value->len > 0)
+        g_byte_array_append (out, value->v.bytes, value->len);
       return TRUE;
     default:
       return FALSE;
     }
 }
+
+/* ---- values ---------------------------------------------------------------- */
 
 static const char *
 type_name (int type)
@@ -91,7 +85,7 @@ type_name (int type)
 gboolean
 _cb_changeset_check_value (const CbSchemaTable  *table,
                            guint                 column,
-                           sqlite3_value        *value,
+                           const CbValue        *value,
                            guint                 op_index,
                            const char           *op_name,
                            GError              **error)
@@ -101,14 +95,14 @@ _cb_changeset_check_value (const CbSchemaTable  *table,
   int type;
   gboolean ok;
 
-  if (value == NULL)
+  type = value->type;
+  if (type == 0)
     {
       g_set_error (error, CB_CHANGESET_ERROR, CB_CHANGESET_ERROR_INVALID,
                    "op %u (%s on %s) has no value for column %s; changesets carry whole rows",
                    op_index, op_name, table->name, col->name);
       return FALSE;
     }
-  type = sqlite3_value_type (value);
   if (type == SQLITE_NULL)
     {
       if (!col->not_null)
@@ -118,7 +112,7 @@ _cb_changeset_check_value (const CbSchemaTable  *table,
                    key ? "key " : "NOT NULL ", col->name);
       return FALSE;
     }
-  if (type == SQLITE_FLOAT && isnan (sqlite3_value_double (value)))
+  if (type == SQLITE_FLOAT && isnan (value->v.d))
     {
       g_set_error (error, CB_CHANGESET_ERROR, CB_CHANGESET_ERROR_INVALID,
                    "op %u (%s on %s): column %s is NaN", op_index, op_name, table->name,
@@ -199,81 +193,68 @@ key_ref_compare (gconstpointer a,
 }
 
 static gboolean
-check_op (CbSchema                *schema,
-          sqlite3_changeset_iter  *iter,
-          guint                    n,
-          GByteArray              *arena,
-          GArray                  *refs,
-          GError                 **error)
+check_op (CbSchema                 *schema,
+          const CbChangesetReader  *reader,
+          GByteArray               *arena,
+          GArray                   *refs,
+          GError                  **error)
 {
-  const char *name = NULL;
-  int n_columns = 0, op = 0, indirect = 0, n_pk_flags = 0;
-  unsigned char *pk_flags = NULL;
+  guint n = reader->n_ops - 1;
+  int op = reader->op;
+  const char *op_name = op == SQLITE_INSERT ? "INSERT" : op == SQLITE_DELETE ? "DELETE" : "UPDATE";
+  const CbValue *values = op == SQLITE_INSERT ? reader->new_values : reader->old_values;
   const CbSchemaTable *table;
-  const char *op_name;
   KeyRef ref;
 
-  if (sqlite3changeset_op (iter, &name, &n_columns, &op, &indirect) != SQLITE_OK
-      || sqlite3changeset_pk (iter, &pk_flags, &n_pk_flags) != SQLITE_OK)
-    {
-      g_set_error (error, CB_CHANGESET_ERROR, CB_CHANGESET_ERROR_MALFORMED,
-                   "op %u cannot be read", n);
-      return FALSE;
-    }
-  op_name = op == SQLITE_INSERT ? "INSERT" : op == SQLITE_DELETE ? "DELETE" : "UPDATE";
   if (op == SQLITE_UPDATE)
     {
+      g_autofree char *valid = g_utf8_make_valid (reader->table, -1);
+
       g_set_error (error, CB_CHANGESET_ERROR, CB_CHANGESET_ERROR_INVALID,
                    "op %u is an UPDATE of table %s; changesets carry whole rows "
-                   "(INSERT or DELETE)", n, name);
+                   "(INSERT or DELETE)", n, valid);
       return FALSE;
     }
-  if (op != SQLITE_INSERT && op != SQLITE_DELETE)
-    {
-      g_set_error (error, CB_CHANGESET_ERROR, CB_CHANGESET_ERROR_MALFORMED,
-                   "op %u has unknown kind %d", n, op);
-      return FALSE;
-    }
-  table = cb_schema_lookup_table (schema, name);
+  table = cb_schema_lookup_table (schema, reader->table);
   if (table == NULL)
     {
-      g_autofree char *valid = g_utf8_make_valid (name, -1);
+      g_autofree char *valid = g_utf8_make_valid (reader->table, -1);
 
       g_set_error (error, CB_CHANGESET_ERROR, CB_CHANGESET_ERROR_INVALID,
                    "op %u (%s) names table \"%s\", which system %s does not declare", n,
                    op_name, valid, cb_schema_get_system (schema));
       return FALSE;
     }
-  if (n_columns < 0 || (guint) n_columns != table->n_columns || n_pk_flags != n_columns)
+  if (reader->n_columns != table->n_columns)
     {
       g_set_error (error, CB_CHANGESET_ERROR, CB_CHANGESET_ERROR_INVALID,
-                   "op %u (%s on %s) has %d columns; the table has %u", n, op_name,
-                   table->name, n_columns, table->n_columns);
+                   "op %u (%s on %s) has %u columns; the table has %u", n, op_name,
+                   table->name, reader->n_columns, table->n_columns);
       return FALSE;
     }
+  /* sqlite3session writes each key column's place in the key; 1 for every
+   * key column is accepted too. */
   for (guint c = 0; c < table->n_columns; c++)
-    if ((pk_flags[c] != 0) != (table->columns[c].pk_index > 0))
-      {
-        g_set_error (error, CB_CHANGESET_ERROR, CB_CHANGESET_ERROR_INVALID,
-                     "op %u (%s on %s) %s column %s in the primary key; the table %s", n,
-                     op_name, table->name, pk_flags[c] != 0 ? "puts" : "leaves",
-                     table->columns[c].name,
-                     pk_flags[c] != 0 ? "does not" : "does");
-        return FALSE;
-      }
+    {
+      guint place = reader->key_places[c];
+
+      if ((place != 0) != (table->columns[c].pk_index > 0)
+          || (place > 1 && place != table->columns[c].pk_index))
+        {
+          g_set_error (error, CB_CHANGESET_ERROR, CB_CHANGESET_ERROR_INVALID,
+                       "op %u (%s on %s) puts column %s at place %u of the primary key; "
+                       "the table has it at %u (0: not in the key)", n, op_name, table->name,
+                       table->columns[c].name, place, table->columns[c].pk_index);
+          return FALSE;
+        }
+    }
 
   for (guint c = 0; c < table->n_columns; c++)
     {
-      sqlite3_value *value = NULL;
-
       /* A DELETE's other old values do not matter. */
       if (op == SQLITE_DELETE && table->columns[c].pk_index == 0)
         continue;
-      if (op == SQLITE_INSERT)
-        sqlite3changeset_new (iter, (int) c, &value);
-      else
-        sqlite3changeset_old (iter, (int) c, &value);
-      if (!_cb_changeset_check_value (table, c, value, n, op_name, error))
+      if (!_cb_changeset_check_value (table, c, &values[c], n, op_name, error))
         return FALSE;
     }
 
@@ -282,15 +263,7 @@ check_op (CbSchema                *schema,
   ref.op_index = n;
   g_byte_array_append (arena, (const guint8 *) &(guint8) { (guint8) table->index }, 1);
   for (guint k = 0; k < table->n_pk; k++)
-    {
-      sqlite3_value *value = NULL;
-
-      if (op == SQLITE_INSERT)
-        sqlite3changeset_new (iter, (int) table->pk_columns[k], &value);
-      else
-        sqlite3changeset_old (iter, (int) table->pk_columns[k], &value);
-      _cb_changeset_encode_key_value (arena, value);  /* checked above */
-    }
+    _cb_changeset_encode_key_value (arena, &values[table->pk_columns[k]]);  /* checked above */
   ref.len = arena->len - ref.offset;
   g_array_append_val (refs, ref);
   return TRUE;
@@ -303,11 +276,11 @@ cb_changeset_validate (CbSchema      *schema,
                        guint         *n_ops_out,
                        GError       **error)
 {
-  sqlite3_changeset_iter *iter = NULL;
+  CbChangesetReader reader;
   g_autoptr(GByteArray) arena = NULL;
   g_autoptr(GArray) refs = NULL;
-  guint n = 0;
-  int rc;
+  gboolean has_op = TRUE;
+  gboolean ok = TRUE;
 
   if (n_ops_out != NULL)
     *n_ops_out = 0;
@@ -318,41 +291,26 @@ cb_changeset_validate (CbSchema      *schema,
                    CB_CHANGESET_MAX_BYTES);
       return FALSE;
     }
-  if (len == 0)
-    return TRUE;
-  if (sqlite3changeset_start (&iter, (int) len, (void *) data) != SQLITE_OK)
-    {
-      g_set_error (error, CB_CHANGESET_ERROR, CB_CHANGESET_ERROR_MALFORMED,
-                   "not a changeset");
-      return FALSE;
-    }
 
   arena = g_byte_array_new ();
   refs = g_array_new (FALSE, FALSE, sizeof (KeyRef));
-  while ((rc = sqlite3changeset_next (iter)) == SQLITE_ROW)
+  _cb_changeset_reader_init (&reader);
+  _cb_changeset_reader_reset (&reader, data, len);
+  while (ok && (ok = _cb_changeset_reader_next (&reader, &has_op, error)) && has_op)
     {
-      if (n >= CB_CHANGESET_MAX_OPS)
+      if (reader.n_ops > CB_CHANGESET_MAX_OPS)
         {
-          sqlite3changeset_finalize (iter);
           g_set_error (error, CB_CHANGESET_ERROR, CB_CHANGESET_ERROR_TOO_LARGE,
                        "a changeset with more than %d ops; split the write",
                        CB_CHANGESET_MAX_OPS);
-          return FALSE;
+          ok = FALSE;
         }
-      if (!check_op (schema, iter, n, arena, refs, error))
-        {
-          sqlite3changeset_finalize (iter);
-          return FALSE;
-        }
-      n++;
+      else
+        ok = check_op (schema, &reader, arena, refs, error);
     }
-  sqlite3changeset_finalize (iter);
-  if (rc != SQLITE_DONE)
-    {
-      g_set_error (error, CB_CHANGESET_ERROR, CB_CHANGESET_ERROR_MALFORMED,
-                   "the changeset is malformed after %u good ops (%s)", n, sqlite3_errstr (rc));
-      return FALSE;
-    }
+  _cb_changeset_reader_clear (&reader);
+  if (!ok)
+    return FALSE;
 
   g_array_sort_with_data (refs, key_ref_compare, arena->data);
   for (guint i = 1; i < refs->len; i++)
@@ -373,6 +331,6 @@ cb_changeset_validate (CbSchema      *schema,
         }
     }
   if (n_ops_out != NULL)
-    *n_ops_out = n;
+    *n_ops_out = refs->len;
   return TRUE;
 }

@@ -6,9 +6,12 @@
  * anything), at most one op per row.  Replicas apply them with row-level
  * last-writer-wins on the entry's stamp, remembered per row (deletes leave
  * a tombstone) in _cb_rows, so any arrival order, with repeats, ends in the
- * same tables.
+ * same tables.  That needs one stamp per entry: two entries of one writer
+ * with one hlc could change a row in either order, so the store must refuse
+ * an entry whose hlc is not above its predecessor's.
  *
- * Implemented in cb-changeset.c (stamps, validation), cb-changeset-builder.c
+ * Implemented in cb-changeset.c (stamps, key encoding, validation),
+ * cb-changeset-reader.c (the checked byte decoder), cb-changeset-builder.c
  * and cb-materializer.c. */
 #pragma once
 
@@ -35,6 +38,8 @@ typedef enum {
 /* Rows one changeset may change: one entry stays one bounded transaction. */
 #define CB_CHANGESET_MAX_OPS 10000
 #define CB_CHANGESET_MAX_BYTES (4 * 1024 * 1024)
+/* SQLite's default SQLITE_MAX_COLUMN. */
+#define CB_CHANGESET_MAX_COLUMNS 2000
 
 typedef struct {
   guint64 hlc;         /* at most G_MAXINT64: sqlite stores it signed */

@@ -4,8 +4,9 @@
  * (through sqlite3_changes) whether the op wins, in one B-tree descent;
  * only a winner touches the table.  Storing the stamp of every row ever
  * written, deletes included, makes apply commutative, associative and
- * idempotent.  Everything is prepared once; values are bound straight from
- * the iterator's buffers (SQLITE_STATIC), reset before the iterator moves. */
+ * idempotent.  Everything is prepared once, and values are bound straight
+ * from the changeset's bytes (SQLITE_STATIC): the reader copies nothing, so
+ * an op costs no allocation once the buffers have grown. */
 #define G_LOG_DOMAIN "cb-changeset"
 
 #include "cb-changeset-private.h"
@@ -14,7 +15,7 @@
 
 typedef struct {
   const CbSchemaTable *table;
-  sqlite3_stmt        *insert;  /* INSERT OR REPLACE, every column */
+  sqlite3_stmt        *insert;  /* upsert, every column */
   sqlite3_stmt        *delete;  /* by key, parameters in key order */
 } MatTable;
 
@@ -24,6 +25,7 @@ struct _CbMaterializer {
   MatTable     *tables;
   sqlite3_stmt *stamp;
   GByteArray   *key;
+  CbChangesetReader reader;
 };
 
 static const char stamp_sql[] =
@@ -47,13 +49,17 @@ prepare (CbMaterializer  *mat,
   return FALSE;
 }
 
+/* An upsert rather than INSERT OR REPLACE: a newer version of a row is
+ * written in place instead of deleted and reinserted (and the schema has
+ * no other UNIQUE constraint an upsert could trip over). */
 static char *
 insert_sql (const CbSchemaTable *table)
 {
   g_autofree char *name = cb_schema_quote_identifier (table->name);
   GString *sql = g_string_new (NULL);
+  gboolean first = TRUE;
 
-  g_string_append_printf (sql, "INSERT OR REPLACE INTO main.%s (", name);
+  g_string_append_printf (sql, "INSERT INTO main.%s (", name);
   for (guint c = 0; c < table->n_columns; c++)
     {
       g_autofree char *column = cb_schema_quote_identifier (table->columns[c].name);
@@ -62,7 +68,27 @@ insert_sql (const CbSchemaTable *table)
   g_string_append (sql, ") VALUES (");
   for (guint c = 0; c < table->n_columns; c++)
     g_string_append_printf (sql, "%s?%u", c > 0 ? ", " : "", c + 1);
-  g_string_append_c (sql, ')');
+  g_string_append (sql, ") ON CONFLICT (");
+  for (guint k = 0; k < table->n_pk; k++)
+    {
+      g_autofree char *column =
+        cb_schema_quote_identifier (table->columns[table->pk_columns[k]].name);
+      g_string_append_printf (sql, "%s%s", k > 0 ? ", " : "", column);
+    }
+  g_string_append (sql, ") DO ");
+  for (guint c = 0; c < table->n_columns; c++)
+    {
+      g_autofree char *column = NULL;
+
+      if (table->columns[c].pk_index > 0)
+        continue;
+      column = cb_schema_quote_identifier (table->columns[c].name);
+      g_string_append_printf (sql, "%s%s = excluded.%s", first ? "UPDATE SET " : ", ", column,
+                              column);
+      first = FALSE;
+    }
+  if (first)
+    g_string_append (sql, "NOTHING");  /* every column is in the key */
   return g_string_free (sql, FALSE);
 }
 
@@ -93,6 +119,7 @@ cb_materializer_new (CbSchema  *schema,
   mat->schema = cb_schema_ref (schema);
   mat->db = db;
   mat->key = g_byte_array_sized_new (64);
+  _cb_changeset_reader_init (&mat->reader);
   mat->tables = g_new0 (MatTable, n);
   if (!prepare (mat, stamp_sql, &mat->stamp, error))
     return NULL;
@@ -124,36 +151,32 @@ cb_materializer_free (CbMaterializer *mat)
   sqlite3_finalize (mat->stamp);
   g_free (mat->tables);
   g_byte_array_unref (mat->key);
+  _cb_changeset_reader_clear (&mat->reader);
   cb_schema_unref (mat->schema);
   g_free (mat);
 }
 
-/* Binds without copying: the value lives until the iterator moves on, and
- * the statement is reset before it does. */
-static void
+/* Binds without copying: the bytes outlive the statement's step. */
+static inline void
 bind_value (sqlite3_stmt  *stmt,
             int            param,
-            sqlite3_value *value)
+            const CbValue *value)
 {
-  switch (sqlite3_value_type (value))
+  switch (value->type)
     {
     case SQLITE_INTEGER:
-      sqlite3_bind_int64 (stmt, param, sqlite3_value_int64 (value));
+      sqlite3_bind_int64 (stmt, param, value->v.i);
       break;
     case SQLITE_FLOAT:
-      sqlite3_bind_double (stmt, param, sqlite3_value_double (value));
+      sqlite3_bind_double (stmt, param, value->v.d);
       break;
     case SQLITE_TEXT:
-      {
-        const char *text = (const char *) sqlite3_value_text (value);
-        sqlite3_bind_text (stmt, param, text, sqlite3_value_bytes (value), SQLITE_STATIC);
-      }
+      sqlite3_bind_text (stmt, param, (const char *) value->v.bytes, (int) value->len,
+                         SQLITE_STATIC);
       break;
     case SQLITE_BLOB:
-      {
-        const void *blob = sqlite3_value_blob (value);
-        sqlite3_bind_blob (stmt, param, blob, sqlite3_value_bytes (value), SQLITE_STATIC);
-      }
+      /* Never a NULL pointer, so an empty blob stays a blob. */
+      sqlite3_bind_blob (stmt, param, value->v.bytes, (int) value->len, SQLITE_STATIC);
       break;
     default:
       sqlite3_bind_null (stmt, param);
@@ -197,12 +220,12 @@ cb_materializer_apply (CbMaterializer  *mat,
                        guint           *superseded_out,
                        GError         **error)
 {
-  sqlite3_changeset_iter *iter = NULL;
+  CbChangesetReader *reader = &mat->reader;
   MatTable *mt = NULL;
   const char *last_name = NULL;
-  guint applied = 0, superseded = 0, n = 0;
+  guint applied = 0, superseded = 0;
+  gboolean has_op = TRUE;
   gboolean ok = TRUE;
-  int rc = SQLITE_OK;
 
   if (applied_out != NULL)
     *applied_out = 0;
@@ -222,26 +245,20 @@ cb_materializer_apply (CbMaterializer  *mat,
                    CB_CHANGESET_MAX_BYTES);
       return FALSE;
     }
-  if (len == 0)
-    return TRUE;
-  if (sqlite3changeset_start (&iter, (int) len, (void *) changeset) != SQLITE_OK)
-    {
-      g_set_error (error, CB_CHANGESET_ERROR, CB_CHANGESET_ERROR_MALFORMED, "not a changeset");
-      return FALSE;
-    }
 
   /* Bound once: the same for every op. */
   sqlite3_bind_int64 (mat->stamp, 3, (sqlite3_int64) stamp->hlc);
   sqlite3_bind_blob (mat->stamp, 4, stamp->writer, sizeof stamp->writer, SQLITE_STATIC);
 
-  while (ok && (rc = sqlite3changeset_next (iter)) == SQLITE_ROW)
+  _cb_changeset_reader_reset (reader, changeset, len);
+  while (ok && (ok = _cb_changeset_reader_next (reader, &has_op, error)) && has_op)
     {
-      const char *name;
-      int n_columns, op, indirect;
+      guint n = reader->n_ops - 1;
+      gboolean is_insert = reader->op == SQLITE_INSERT;
+      const CbValue *values = is_insert ? reader->new_values : reader->old_values;
       const CbSchemaTable *table;
-      gboolean is_insert;
 
-      if (n >= CB_CHANGESET_MAX_OPS)
+      if (reader->n_ops > CB_CHANGESET_MAX_OPS)
         {
           g_set_error (error, CB_CHANGESET_ERROR, CB_CHANGESET_ERROR_TOO_LARGE,
                        "a changeset with more than %d ops; split the write",
@@ -249,16 +266,14 @@ cb_materializer_apply (CbMaterializer  *mat,
           ok = FALSE;
           break;
         }
-      sqlite3changeset_op (iter, &name, &n_columns, &op, &indirect);
       /* Ops come grouped by table: the name rarely changes. */
-      if (last_name == NULL || (name != last_name && strcmp (name, last_name) != 0))
+      if (reader->table != last_name)
         {
-          mt = lookup (mat, name);
-          last_name = name;
+          mt = lookup (mat, reader->table);
+          last_name = reader->table;
         }
-      is_insert = op == SQLITE_INSERT;
-      if (mt == NULL || (!is_insert && op != SQLITE_DELETE)
-          || n_columns != (int) mt->table->n_columns)
+      if (mt == NULL || (!is_insert && reader->op != SQLITE_DELETE)
+          || reader->n_columns != mt->table->n_columns)
         {
           g_set_error (error, CB_CHANGESET_ERROR, CB_CHANGESET_ERROR_INVALID,
                        "op %u is not a whole-row INSERT or DELETE of a table of system %s; "
@@ -272,12 +287,8 @@ cb_materializer_apply (CbMaterializer  *mat,
       g_byte_array_set_size (mat->key, 0);
       for (guint k = 0; k < table->n_pk; k++)
         {
-          sqlite3_value *value = NULL;
+          const CbValue *value = &values[table->pk_columns[k]];
 
-          if (is_insert)
-            sqlite3changeset_new (iter, (int) table->pk_columns[k], &value);
-          else
-            sqlite3changeset_old (iter, (int) table->pk_columns[k], &value);
           if (!_cb_changeset_encode_key_value (mat->key, value))
             {
               g_set_error (error, CB_CHANGESET_ERROR, CB_CHANGESET_ERROR_INVALID,
@@ -304,38 +315,21 @@ cb_materializer_apply (CbMaterializer  *mat,
         {
           /* A newer (or this very) stamp is stored for the row. */
           superseded++;
-          n++;
           continue;
         }
 
       if (is_insert)
         {
           for (guint c = 0; c < table->n_columns; c++)
-            {
-              sqlite3_value *value = NULL;
-
-              sqlite3changeset_new (iter, (int) c, &value);
-              if (value == NULL)
-                sqlite3_bind_null (mt->insert, (int) c + 1);
-              else
-                bind_value (mt->insert, (int) c + 1, value);
-            }
+            bind_value (mt->insert, (int) c + 1, &values[c]);
           ok = step_done (mat, mt->insert, n, table->name, error);
         }
       else
         ok = step_done (mat, mt->delete, n, table->name, error);
       applied++;
-      n++;
     }
-  sqlite3changeset_finalize (iter);
-  /* Nothing may point into the changeset once it is gone. */
+  /* Nothing may point into the changeset once the caller frees it. */
   sqlite3_clear_bindings (mat->stamp);
-  if (ok && rc != SQLITE_DONE)
-    {
-      g_set_error (error, CB_CHANGESET_ERROR, CB_CHANGESET_ERROR_MALFORMED,
-                   "the changeset is malformed after %u ops (%s)", n, sqlite3_errstr (rc));
-      ok = FALSE;
-    }
   if (!ok)
     return FALSE;
   if (applied_out != NULL)

@@ -60,8 +60,18 @@ query_authorizer (void       *user_data,
     case SQLITE_DETACH:
       deny (auth, g_strdup (action == SQLITE_ATTACH ? "ATTACH" : "DETACH"));
       return SQLITE_DENY;
+    case SQLITE_INSERT:
+      deny (auth, g_strdup_printf ("an INSERT into %s", arg1));
+      return SQLITE_DENY;
+    case SQLITE_UPDATE:
+      deny (auth, g_strdup_printf ("an UPDATE of %s", arg1));
+      return SQLITE_DENY;
+    case SQLITE_DELETE:
+      deny (auth, g_strdup_printf ("a DELETE from %s", arg1));
+      return SQLITE_DENY;
     default:
-      deny (auth, g_strdup_printf ("a statement with side effects (SQLite action %d)", action));
+      deny (auth, g_strdup_printf ("a statement that is not a SELECT (SQLite action %d)",
+                                   action));
       return SQLITE_DENY;
     }
 }
@@ -148,6 +158,15 @@ cb_query_prepare_select (sqlite3     *db,
     }
   sqlite3_set_authorizer (db, NULL, NULL);
 
+  /* The authorizer's reason unless it only saw internals ("an INSERT into
+   * sqlite_master" is a CREATE): then the first word says it better. */
+  if (auth.denied != NULL && strcmp (word, "SELECT") != 0 && strcmp (word, "WITH") != 0
+      && (strstr (auth.denied, "sqlite_master") != NULL
+          || g_str_has_prefix (auth.denied, "a statement that is not")))
+    g_clear_pointer (&auth.denied, g_free);
+  if (auth.denied == NULL && strcmp (word, "SELECT") != 0 && strcmp (word, "WITH") != 0
+      && (rc != SQLITE_OK || stmt != NULL))
+    return refuse (stmt, error, word);
   if (rc != SQLITE_OK)
     {
       if (auth.denied != NULL)
@@ -195,7 +214,9 @@ cb_query_run (sqlite3_stmt  *stmt,
   int n_columns = sqlite3_column_count (stmt);
   Budget budget = { 0 };
   gboolean truncated = FALSE;
+  gsize result_bytes = 0;
   guint n_rows = 0;
+  int old_length;
   int rc;
 
   if (max_rows == 0)
@@ -207,21 +228,27 @@ cb_query_run (sqlite3_stmt  *stmt,
     }
 
   sqlite3_progress_handler (db, PROGRESS_PERIOD, over_budget, &budget);
+  old_length = sqlite3_limit (db, SQLITE_LIMIT_LENGTH, CB_QUERY_MAX_VALUE);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       JsonArray *row;
+      gsize row_bytes = 0;
 
-      if (n_rows == max_rows)
+      for (int c = 0; c < n_columns; c++)
+        row_bytes += 8 + (gsize) sqlite3_column_bytes (stmt, c);
+      if (n_rows == max_rows || result_bytes + row_bytes > CB_QUERY_MAX_RESULT_BYTES)
         {
           truncated = TRUE;
           break;
         }
+      result_bytes += row_bytes;
       row = json_array_sized_new ((guint) n_columns);
       for (int c = 0; c < n_columns; c++)
         json_array_add_element (row, cb_schema_column_to_json (stmt, c));
       json_array_add_array_element (rows, row);
       n_rows++;
     }
+  sqlite3_limit (db, SQLITE_LIMIT_LENGTH, old_length);
   sqlite3_progress_handler (db, 0, NULL, NULL);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     {

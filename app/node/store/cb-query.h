@@ -24,16 +24,26 @@ typedef enum {
 /* Rows returned when max_rows is 0. */
 #define CB_QUERY_DEFAULT_MAX_ROWS 1000
 #define CB_QUERY_MAX_SQL 65536
-/* Virtual-machine steps one query may take: about a second here, and it
- * stops a runaway recursive CTE. */
-#define CB_QUERY_MAX_STEPS 200000000
+/* Virtual-machine steps one query may take: about a second here (a scan
+ * of a million rows takes some 20 million), and it stops a runaway
+ * recursive CTE. */
+#define CB_QUERY_MAX_STEPS 100000000
+/* Largest string or blob a query may make (randomblob(1e9) would
+ * otherwise allocate a gigabyte), and the result's size, after which it is
+ * cut short and marked truncated. */
+#define CB_QUERY_MAX_VALUE (16 * 1024 * 1024)
+#define CB_QUERY_MAX_RESULT_BYTES (32 * 1024 * 1024)
 
-/* The caller finalizes the statement. */
+/* The caller finalizes the statement.  Installs, then removes, an
+ * authorizer on db while compiling. */
 sqlite3_stmt *cb_query_prepare_select (sqlite3       *db,
                                        const char    *sql,
                                        GError       **error);
 /* {"columns": [name, …], "rows": [[value, …], …], "truncated": bool},
- * values as cb_schema_column_to_json.  Resets the statement when done. */
+ * values as cb_schema_column_to_json; truncated when more than max_rows
+ * (0: CB_QUERY_DEFAULT_MAX_ROWS) or CB_QUERY_MAX_RESULT_BYTES would be
+ * returned.  Resets the statement when done.  While it runs, the
+ * connection's progress handler and length limit are its own. */
 JsonNode     *cb_query_run            (sqlite3_stmt  *stmt,
                                        guint          max_rows,
                                        GError       **error);

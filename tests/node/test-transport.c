@@ -12,6 +12,7 @@
 
 #include "cb-channel.h"
 #include "cb-handshake.h"
+#include "cb-peer-link.h"
 #include "cb-transport.h"
 
 typedef struct {
@@ -484,6 +485,52 @@ test_truncated (void)
 }
 
 static void
+on_link_established (CbPeerLink *link, gpointer data)
+{
+  *(gboolean *) data = TRUE;
+}
+
+/* The WebSocket starts closing (here: our own close; in the field: the peer
+ * reset it) before the link has heard: a send then fails with an error,
+ * which callers log, instead of returning FALSE with none. */
+static void
+test_send_while_closing (void)
+{
+  Key ka, kb;
+  Seen sa = { 0 };
+  Raw raw;
+  gboolean established = FALSE;
+  g_autoptr(CbTransport) a = NULL;
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(CbPeerLink) link = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *addr_a = NULL;
+
+  key_new (&ka);
+  key_new (&kb);
+  a = transport_new (network_key, &ka, &sa);
+  addr_a = listen_any (a);
+  raw_connect (&raw, session, addr_a);
+  g_signal_handlers_disconnect_by_data (raw.ws, &raw);
+  link = cb_peer_link_new (raw.ws, addr_a, TRUE, network_key, kb.sk, ka.pk,
+                           CB_PEER_LINK_HANDSHAKE_TIMEOUT_MS);
+  g_signal_connect (link, "established", G_CALLBACK (on_link_established), &established);
+  cb_peer_link_start (link);
+  run_until (&established);
+  g_assert_true (cb_peer_link_send (link, (const guint8 *) "\x01hi", 3, &error));
+  g_assert_no_error (error);
+
+  soup_websocket_connection_close (raw.ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  g_assert_false (cb_peer_link_is_closed (link));
+  g_assert_false (cb_peer_link_send (link, (const guint8 *) "\x01late", 5, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  run_until (&sa.peer_closed);
+  g_signal_handlers_disconnect_by_data (link, &established);
+  raw_clear (&raw);
+  seen_clear (&sa);
+}
+
+static void
 test_handshake_timeout (void)
 {
   Key ka;
@@ -581,6 +628,7 @@ main (int argc, char *argv[])
   g_test_add_data_func ("/node/transport/bit-flipped-frame", GINT_TO_POINTER (TAMPER_FLIP), test_tampered);
   g_test_add_data_func ("/node/transport/text-message", GINT_TO_POINTER (TAMPER_TEXT), test_tampered);
   g_test_add_func ("/node/transport/truncated", test_truncated);
+  g_test_add_func ("/node/transport/send-while-closing", test_send_while_closing);
   g_test_add_func ("/node/transport/handshake-timeout", test_handshake_timeout);
   g_test_add_func ("/node/transport/oversized-message", test_oversized);
   g_test_add_func ("/node/transport/parse-addresses", test_parse_host_port);

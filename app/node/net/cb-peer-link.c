@@ -74,14 +74,19 @@ finish (CbPeerLink *self,
 }
 
 static gboolean
-send_raw (CbPeerLink *self,
-          GBytes     *bytes)
+send_raw (CbPeerLink  *self,
+          GBytes      *bytes,
+          GError     **error)
 {
   gsize len;
   const guint8 *data = g_bytes_get_data (bytes, &len);
 
+  /* The socket can close (the peer reset it) before libsoup tells us. */
   if (soup_websocket_connection_get_state (self->ws) != SOUP_WEBSOCKET_STATE_OPEN)
-    return FALSE;
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "the WebSocket is closing");
+      return FALSE;
+    }
   soup_websocket_connection_send_binary (self->ws, data, len);
   self->last_activity = g_get_monotonic_time ();
   return TRUE;
@@ -120,7 +125,7 @@ receive_handshake (CbPeerLink   *self,
       return;
     }
   if (reply != NULL)
-    send_raw (self, reply);
+    send_raw (self, reply, NULL);
   if (!cb_handshake_is_done (self->handshake))
     return;
 
@@ -231,7 +236,7 @@ cb_peer_link_start (CbPeerLink *self)
           finish (self, TRUE, error->message);
           return;
         }
-      send_raw (self, m1);
+      send_raw (self, m1, NULL);
     }
 }
 
@@ -254,7 +259,7 @@ cb_peer_link_send (CbPeerLink   *self,
   frame = cb_channel_seal (self->channel, data, len, FALSE, error);
   if (frame == NULL)
     return FALSE;
-  return send_raw (self, frame);
+  return send_raw (self, frame, error);
 }
 
 void
@@ -269,7 +274,7 @@ cb_peer_link_close (CbPeerLink *self,
     {
       g_autoptr(GBytes) final = cb_channel_seal (self->channel, NULL, 0, TRUE, NULL);
       if (final != NULL)
-        send_raw (self, final);
+        send_raw (self, final, NULL);
     }
   g_object_ref (self);
   finish (self, FALSE, reason);

@@ -15,6 +15,9 @@ DEPS = meson ninja-build pkg-config gcc git \
 CHECK_DEPS = clang xvfb xauth dbus dbus-x11 at-spi2-core imagemagick xdotool \
              fonts-cantarell adwaita-icon-theme
 
+# Baselines the benchmarks measure against in the same run.
+BENCH_DEPS = serf epiphany-browser
+
 .PHONY: all deps check-deps build run check bench fuzz clean
 
 all: build
@@ -49,8 +52,11 @@ check: check-deps $(CHECK_DIR)/build.ninja
 	exit $$status
 
 bench: check-deps build
+	@tests/install-deps.sh $(BENCH_DEPS)
 	$(BUILD_DIR)/tests/bench/bench-handshake
 	$(BUILD_DIR)/tests/sim/bench-sim
+	$(BUILD_DIR)/tests/bench/bench-materialize
+	python3 tests/bench/membership --build-dir $(BUILD_DIR)
 	python3 tests/bench/startup --build-dir $(BUILD_DIR)
 
 # Runs each libFuzzer harness for FUZZ_SECONDS (clang build in build-fuzz/).

@@ -7,6 +7,7 @@
 #include "cb-node.h"
 
 #include <errno.h>
+#include <gio/gunixinputstream.h>
 #include <glib-unix.h>
 #include <stdio.h>
 #include <string.h>
@@ -356,7 +357,8 @@ cmd_put (int    argc,
     { "system", 0, 0, G_OPTION_ARG_STRING, &system, "The system to write to", "SYSTEM" },
     { "table", 0, 0, G_OPTION_ARG_STRING, &table, "One of the system's tables", "TABLE" },
     { "json", 0, 0, G_OPTION_ARG_STRING, &json,
-      "The row as a JSON object (every column), or an array of rows", "JSON" },
+      "The row as a JSON object (every column), or an array of rows; - reads it from "
+      "standard input", "JSON" },
     { "delete", 0, 0, G_OPTION_ARG_NONE, &delete,
       "Delete the rows whose keys --json gives instead", NULL },
     { NULL }
@@ -374,6 +376,22 @@ cmd_put (int    argc,
     {
       g_printerr ("cloud-bevy-node put: --table and --json are required (see --help)\n");
       return 2;
+    }
+  if (g_strcmp0 (json, "-") == 0)
+    {
+      /* Large batches do not fit an argument (128 KiB on Linux). */
+      g_autoptr(GInputStream) in = g_unix_input_stream_new (0, FALSE);
+      g_autoptr(GOutputStream) buffer = g_memory_output_stream_new_resizable ();
+
+      if (g_output_stream_splice (buffer, in, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL,
+                                  &error) < 0)
+        {
+          g_printerr ("cloud-bevy-node put: cannot read standard input: %s\n", error->message);
+          return 2;
+        }
+      g_free (json);
+      json = g_strndup (g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (buffer)),
+                        g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (buffer)));
     }
   if (!json_parser_load_from_data (parser, json, -1, &error))
     {

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 STATUS_TIMEOUT_S = 5.0
 START_TIMEOUT_S = 15.0
@@ -155,6 +156,12 @@ class WaitTimeout(AssertionError):
     pass
 
 
+class CommandFailed(AssertionError):
+    def __init__(self, text, result):
+        super().__init__(text)
+        self.result = result
+
+
 class _Crashed(Exception):
     pass
 
@@ -188,6 +195,76 @@ def wait_until(check, timeout, what, interval=0.25, dump=None):
                     msg += "\n" + dump()
             raise WaitTimeout(msg)
         time.sleep(interval)
+
+
+# ---------------------------------------------------------------- TAP
+
+class Tap:
+    """TAP output for a suite of dependent cases, with an overall time limit:
+    a case whose prerequisites failed, or that comes after the limit, is
+    reported "not ok" with the reason (never skipped)."""
+
+    def __init__(self, plan, overall_timeout_s):
+        self.n = 0
+        self.failed = 0
+        self.results = {}
+        self.expired = False
+        self.overall_timeout_s = overall_timeout_s
+        print(f"1..{plan}", flush=True)
+
+    def diag(self, text):
+        for line in str(text).splitlines():
+            print(f"# {line}", flush=True)
+
+    def _not_run(self, key, name, why):
+        self.results[key] = False
+        self.failed += 1
+        print(f"not ok {self.n} - {name}", flush=True)
+        self.diag(f"not run: {why}")
+        return False
+
+    def case(self, key, name, fn, requires=()):
+        self.n += 1
+        missing = [r for r in requires if not self.results.get(r)]
+        if self.expired:
+            return self._not_run(key, name, f"the suite ran over {self.overall_timeout_s} s")
+        if missing:
+            return self._not_run(key, name, f"needs {', '.join(missing)}, which failed")
+        t0 = time.monotonic()
+        try:
+            note = fn()
+            ok = True
+        except Exception as e:                     # noqa: BLE001 - reported as TAP
+            ok, note = False, None
+            err, trace = e, traceback.format_exc()
+        self.results[key] = ok
+        took = time.monotonic() - t0
+        print(f"{'ok' if ok else 'not ok'} {self.n} - {name}", flush=True)
+        if ok:
+            self.diag(f"{took:.1f} s" + (f": {note}" if note else ""))
+        else:
+            self.failed += 1
+            if isinstance(err, (AssertionError, WaitTimeout)):
+                self.diag(f"{type(err).__name__}: {err}")
+            else:
+                self.diag(trace)
+        return ok
+
+    def run_with_watchdog(self, body):
+        """Run body() under SIGALRM at the overall limit; returns the exit code."""
+        def watchdog(signum, frame):
+            self.expired = True
+            raise TimeoutError(f"the suite ran over {self.overall_timeout_s} s")
+        signal.signal(signal.SIGALRM, watchdog)
+        signal.alarm(self.overall_timeout_s)
+        try:
+            body()
+        except (SystemExit, KeyboardInterrupt) as e:
+            print(f"Bail out! interrupted ({type(e).__name__} {e})", flush=True)
+            raise
+        finally:
+            signal.alarm(0)
+        return 1 if self.failed else 0
 
 
 # ---------------------------------------------------------------- the cloud
@@ -321,6 +398,37 @@ class Node:
         if res.returncode != 0:
             return None
         return json.loads(res.stdout)
+
+    def cli(self, *args, input=None, timeout=60):
+        """Run `cloud-bevy-node ARGS --data-dir DIR`; CompletedProcess."""
+        return subprocess.run([self.node_bin, *args, "--data-dir", self.data_dir],
+                              input=input, capture_output=True, text=True, timeout=timeout)
+
+    def call(self, *args, input=None, timeout=60):
+        """Like cli() but parse stdout as JSON; raises with stderr on failure."""
+        res = self.cli(*args, input=input, timeout=timeout)
+        if res.returncode != 0:
+            raise CommandFailed(f"{self.name}: {' '.join(args[:1])} exited "
+                                f"{res.returncode}: {res.stderr.strip()}", res)
+        return json.loads(res.stdout)
+
+    def put(self, system, table, rows, delete=False):
+        """One entry with these rows (a list of dicts); its position."""
+        args = ["put", "--system", system, "--table", table, "--json", "-"]
+        if delete:
+            args.append("--delete")
+        return self.call(*args, input=json.dumps(rows))
+
+    def query(self, system, sql, as_of=None, scope=None):
+        args = ["query", "--system", system, "--sql", sql]
+        if as_of is not None:
+            args += ["--as-of", str(as_of)]
+        if scope is not None:
+            args += ["--scope", scope]
+        return self.call(*args)
+
+    def digest(self, system):
+        return self.call("digest", "--system", system)
 
     def signal(self, sig):
         if self.running():

@@ -23,11 +23,9 @@ Set CB_KEEP=1 to keep the work directory (logs, data dirs, repository).
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
-import traceback
 
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -52,54 +50,6 @@ def detection_bound_s():
     p = MEMBERSHIP["probe_interval_ms"] / 1000
     s = MEMBERSHIP["suspicion_max_ms"] / 1000
     return 1.5 * ((N - 1) * p + s + 3 * p) + 2.0
-
-
-class Tap:
-    def __init__(self, plan):
-        self.n = 0
-        self.failed = 0
-        self.results = {}
-        self.expired = False
-        print(f"1..{plan}", flush=True)
-
-    def diag(self, text):
-        for line in str(text).splitlines():
-            print(f"# {line}", flush=True)
-
-    def case(self, key, name, fn, requires=()):
-        self.n += 1
-        missing = [r for r in requires if not self.results.get(r)]
-        if self.expired:
-            self.results[key] = False
-            self.failed += 1
-            print(f"not ok {self.n} - {name}", flush=True)
-            self.diag(f"not run: the suite ran over {OVERALL_TIMEOUT_S} s")
-            return False
-        if missing:
-            self.results[key] = False
-            self.failed += 1
-            print(f"not ok {self.n} - {name}", flush=True)
-            self.diag(f"not run: needs {', '.join(missing)}, which failed")
-            return False
-        t0 = time.monotonic()
-        try:
-            note = fn()
-            ok = True
-        except Exception as e:                     # noqa: BLE001 - reported as TAP
-            ok, note = False, None
-            err, trace = e, traceback.format_exc()
-        self.results[key] = ok
-        took = time.monotonic() - t0
-        print(f"{'ok' if ok else 'not ok'} {self.n} - {name}", flush=True)
-        if ok:
-            self.diag(f"{took:.1f} s" + (f": {note}" if note else ""))
-        else:
-            self.failed += 1
-            if isinstance(err, (AssertionError, cb.WaitTimeout)):
-                self.diag(f"{type(err).__name__}: {err}")
-            else:
-                self.diag(trace)
-        return ok
 
 
 class Suite:
@@ -363,18 +313,12 @@ def main():
         print("usage: CB_NODE=build/app/daemon/cloud-bevy-node test-cluster.py", file=sys.stderr)
         return 2
 
-    tap = Tap(10)
-
-    def watchdog(signum, frame):
-        tap.expired = True
-        raise TimeoutError(f"test-cluster ran over {OVERALL_TIMEOUT_S} s")
-    signal.signal(signal.SIGALRM, watchdog)
-    signal.alarm(OVERALL_TIMEOUT_S)
-
+    tap = cb.Tap(10, OVERALL_TIMEOUT_S)
     with cb.workdir(prefix="cb-test-cluster-") as root:
         s = Suite(os.path.abspath(node_bin), root)
         tap.diag(f"work dir {root}")
-        try:
+
+        def body():
             tap.case("a", f"a: {N} nodes bootstrapped from one git-hosted list converge "
                      "(each lists the 7 others alive)", s.case_a)
             tap.case("b1", "b: kill -9 of n7: every other node marks it dead within the "
@@ -394,15 +338,11 @@ def main():
             tap.case("f", "every node still running exits 0 on SIGTERM", s.final_stop, ["d2"])
             tap.case("g", "no sanitizer report or GLib critical in any node's log",
                      s.clean_logs, ["a"])
-        except (SystemExit, KeyboardInterrupt) as e:
-            print(f"Bail out! interrupted ({type(e).__name__} {e})", flush=True)
-            raise
-        finally:
-            signal.alarm(0)
-            if tap.failed and not os.environ.get("CB_KEEP"):
-                tap.diag(f"removing {root}; set CB_KEEP=1 to keep the logs, data dirs "
-                         "and repository")
-    return 1 if tap.failed else 0
+        rc = tap.run_with_watchdog(body)
+        if tap.failed and not os.environ.get("CB_KEEP"):
+            tap.diag(f"removing {root}; set CB_KEEP=1 to keep the logs, data dirs "
+                     "and repository")
+    return rc
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ CHECK_DIR ?= build-check
 MESON ?= meson
 
 # Build and run time.
-DEPS = meson ninja-build pkg-config gcc git \
+DEPS = meson ninja-build pkg-config gcc git iproute2 \
        libglib2.0-dev libglib2.0-bin libgtk-4-dev libadwaita-1-dev \
        libwebkitgtk-6.0-dev libsoup-3.0-dev libjson-glib-dev libsqlite3-dev \
        libsodium-dev glib-networking gsettings-desktop-schemas \

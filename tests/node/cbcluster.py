@@ -328,8 +328,10 @@ class Cloud:
 
 class Node:
     def __init__(self, node_bin, root, name, cloud_json, publisher_key=None,
-                 verbose=True, extra_args=()):
+                 verbose=True, extra_args=(), host="127.0.0.1", netns=None):
         self.node_bin = node_bin
+        self.host = host          # the address it listens on and advertises
+        self.netns = netns        # a network namespace to run it in (ip netns exec)
         self.name = name
         self.data_dir = os.path.join(root, name)
         self.log_path = os.path.join(root, f"{name}.log")
@@ -344,7 +346,7 @@ class Node:
 
     @property
     def advertise(self):
-        return f"ws://127.0.0.1:{self.port}"
+        return f"ws://{self.host}:{self.port}"
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
@@ -366,7 +368,9 @@ class Node:
         assert not self.running(), f"{self.name} already runs"
         self.port = port or self.port or free_port()
         argv = [self.node_bin, "run", "--data-dir", self.data_dir, "--cloud", self.cloud_json,
-                "--listen", f"127.0.0.1:{self.port}", "--advertise", self.advertise]
+                "--listen", f"{self.host}:{self.port}", "--advertise", self.advertise]
+        if self.netns:
+            argv = ["ip", "netns", "exec", self.netns] + argv
         if self.publisher_key:
             argv += ["--publisher-key", self.publisher_key]
         if self.verbose:

@@ -6,13 +6,14 @@ CHECK_DIR ?= build-check
 MESON ?= meson
 
 # Build and run time.
-DEPS = meson ninja-build pkg-config gcc git iproute2 \
+DEPS = meson ninja-build pkg-config gcc git \
        libglib2.0-dev libglib2.0-bin libgtk-4-dev libadwaita-1-dev \
        libwebkitgtk-6.0-dev libsoup-3.0-dev libjson-glib-dev libsqlite3-dev \
        libsodium-dev glib-networking gsettings-desktop-schemas \
        desktop-file-utils appstream python3 ca-certificates
-# Headless tests: X server, session bus, screenshots, accessibility bus.
-CHECK_DEPS = clang xvfb xauth dbus dbus-x11 at-spi2-core imagemagick xdotool \
+# Headless tests: X server, session bus, screenshots, accessibility bus;
+# network namespaces for the partition test.
+CHECK_DEPS = iproute2 clang xvfb xauth dbus dbus-x11 at-spi2-core imagemagick xdotool \
              fonts-cantarell adwaita-icon-theme
 
 # Baselines the benchmarks measure against in the same run.

@@ -56,6 +56,7 @@ bench: check-deps build
 	@tests/install-deps.sh $(BENCH_DEPS)
 	$(BUILD_DIR)/tests/bench/bench-handshake
 	$(BUILD_DIR)/tests/sim/bench-sim
+	$(BUILD_DIR)/tests/sim/bench-dbset
 	$(BUILD_DIR)/tests/bench/bench-materialize
 	python3 tests/bench/membership --build-dir $(BUILD_DIR)
 	python3 tests/bench/startup --build-dir $(BUILD_DIR)

@@ -102,7 +102,7 @@ hosts (CbNode *self, const char *system)
 
 /* ---- sending what the core asks for ---- */
 
-static void pump (CbNode *self);
+#define pump _cb_node_data_pump
 
 static gboolean
 replication_timeout (gpointer user_data)
@@ -118,9 +118,7 @@ replication_timeout (gpointer user_data)
 static const char *
 member_addr (CbNode *self, const guint8 peer[32], CbMember *scratch)
 {
-  if (cb_membership_lookup (self->membership, peer, scratch))
-    return scratch->addr;
-  return NULL;
+  return _cb_node_peer_addr (self, peer, scratch);
 }
 
 static void
@@ -186,8 +184,8 @@ send_run (CbNode *self, const CbReplicationAction *action)
   cb_replication_sent (self->replication, action->peer, action->system, action->writer, last);
 }
 
-static void
-pump (CbNode *self)
+void
+_cb_node_data_pump (CbNode *self)
 {
   CbReplicationAction action;
   gint64 deadline, delay;
@@ -219,25 +217,13 @@ void
 _cb_node_data_member_event (CbNode                  *self,
                             const CbMembershipEvent *event)
 {
-  g_autoptr(CbNodeMeta) meta = NULL;
-
   if (self->replication == NULL)
     return;
-  if (event->member.state != CB_MEMBER_ALIVE)
-    {
-      if (event->type == CB_MEMBERSHIP_EVENT_DEAD || event->type == CB_MEMBERSHIP_EVENT_LEFT
-          || event->type == CB_MEMBERSHIP_EVENT_FORGET)
-        cb_replication_peer_down (self->replication, event->member.id);
-      return;
-    }
-  if (self->store == NULL || event->member.meta == NULL)
-    return;
-  meta = cb_node_meta_decode (g_bytes_get_data (event->member.meta, NULL),
-                              g_bytes_get_size (event->member.meta), NULL);
-  for (guint i = 0; meta != NULL && meta->systems[i] != NULL; i++)
-    if (hosts (self, meta->systems[i]))
-      cb_replication_peer_up (self->replication, event->member.id, meta->systems[i],
-                              _cb_node_now_ms ());
+  if (event->type == CB_MEMBERSHIP_EVENT_DEAD || event->type == CB_MEMBERSHIP_EVENT_LEFT
+      || event->type == CB_MEMBERSHIP_EVENT_FORGET)
+    cb_replication_peer_down (self->replication, event->member.id);
+  /* Whom to replicate with is the db-sets' choice. */
+  _cb_node_sets_member_event (self, event);
   pump (self);
 }
 
@@ -731,6 +717,7 @@ _cb_node_data_status (CbNode      *self,
           json_builder_add_int_value (builder, (gint64) stats.writers);
           json_builder_set_member_name (builder, "rejected");
           json_builder_add_int_value (builder, (gint64) stats.rejected);
+          _cb_node_sets_status (self, systems[i], builder);
           json_builder_set_member_name (builder, "peers");
           json_builder_begin_array (builder);
           for (guint j = 0; j < members->len; j++)

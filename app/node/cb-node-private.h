@@ -78,6 +78,11 @@ struct _CbNode
   GPtrArray       *hosted;        /* system names, as requested before start */
   guint            replication_source;
   GHashTable      *banned;        /* peer id hex -> gint64* monotonic ms until */
+
+  /* db-sets (cb-node-sets.c). */
+  GHashTable      *dbsets;        /* system -> NodeSets* */
+  guint            sets_source;
+  gint64           sets_at_ms;
 };
 
 gint64  _cb_node_now_ms         (void);
@@ -102,6 +107,18 @@ void     _cb_node_data_member_event (CbNode *self, const CbMembershipEvent *even
 gboolean _cb_node_data_control      (CbNode *self, const char *command, JsonObject *request,
                                      CbControlReply *reply);
 void     _cb_node_data_status       (CbNode *self, JsonBuilder *builder);
+void     _cb_node_data_pump         (CbNode *self);
+
+/* cb-node-sets.c */
+void     _cb_node_sets_start        (CbNode *self);
+void     _cb_node_sets_stop         (CbNode *self);
+void     _cb_node_sets_free         (CbNode *self);
+void     _cb_node_sets_member_event (CbNode *self, const CbMembershipEvent *event);
+void     _cb_node_sets_message      (CbNode *self, const guint8 peer[32], GBytes *payload);
+void     _cb_node_sets_status       (CbNode *self, const char *system, JsonBuilder *builder);
+struct _CbDbSets *_cb_node_sets_get (CbNode *self, const char *system);
+/* Where to dial a peer: its membership address, else what a db-set knows. */
+const char *_cb_node_peer_addr      (CbNode *self, const guint8 peer[32], CbMember *scratch);
 
 /* cb-node-status.c */
 const char *_cb_member_state_name (CbMemberState state);

@@ -17,6 +17,9 @@ and `digest`, exactly as an operator would use them.
      naming the policy and say "dormant" in status; a third host resumes
      them; losing it makes the system dormant again
   e. as-of reads: the table as it was at a log position and at a time
+  f. db-sets: with db_set_size 2, eight hosts split into sets of one level,
+     every set has a bridge, partners stay bounded, and writes on every
+     node reach every node
 Set CB_KEEP=1 to keep the work directory.
 """
 import concurrent.futures
@@ -49,7 +52,7 @@ class Suite:
         self.bin = node_bin
         self.root = root
 
-    def cluster(self, name, n, policy=None):
+    def cluster(self, name, n, policy=None, db_set_size=None):
         """A new cloud in its own directory with n nodes hosting test/kv."""
         root = os.path.join(self.root, name)
         os.makedirs(root)
@@ -59,6 +62,8 @@ class Suite:
             cfg["membership"] = dict(FAST)
             if policy:
                 cfg["systems"] = {KV: policy}
+            if db_set_size:
+                cfg["db_set_size"] = db_set_size
         cloud.edit(tune)
         cl = cb.Cluster(self.bin, root, cloud.cloud_json, cloud.publisher_key)
         for i in range(n):
@@ -253,6 +258,55 @@ class Suite:
         cl.stop()
         return f"as of hlc {first['hlc']} and of {first['time']}, on both nodes"
 
+    def case_f_dbsets(self):
+        n = 8
+        cl = self.cluster("sets", n, db_set_size=2)
+        cl.start()
+        cl.wait_converged(30)
+
+        def split():
+            sts = cl.statuses()
+            views = {}
+            for node in cl.nodes:
+                kv = [x for x in sts[node.name]["systems"] if x["system"] == KV][0]
+                views[node.name] = kv["db_set"]
+            levels = {v["level"] for v in views.values()}
+            sets = {v["set"] for v in views.values()}
+            if len(levels) != 1 or levels == {0}:
+                return f"levels {sorted(levels)}"
+            # A set's members agree on who is in it.
+            for name, v in views.items():
+                peers = [m for m, w in views.items() if w["set"] == v["set"]]
+                if v["members"] != len(peers):
+                    return f"{name} counts {v['members']} in set {v['set']}, there are {len(peers)}"
+            self.views = views
+            return True if len(sets) >= 2 else f"one set only: {sets}"
+        cl.wait_until(split, 30, "the hosts split into db-sets of one level")
+        views = self.views
+        sets = sorted({v["set"] for v in views.values()})
+        for s_ in sets:
+            assert any(v["bridge"] for v in views.values() if v["set"] == s_), \
+                f"set {s_} has no bridge: {views}"
+        # Partners stay bounded: set peers plus, for bridges, one per neighbouring set.
+        by_id = {node.id: node.name for node in cl.nodes}
+        for name, v in views.items():
+            level = v["level"]
+            assert len(v["partners"]) <= 8 + level, f"{name}: {len(v['partners'])} partners"
+            for pid in v["partners"]:
+                assert pid in by_id, f"{name} partners with a stranger {pid[:12]}"
+        # Every node writes; everyone ends up with everything.
+        for i, node in enumerate(cl.nodes):
+            node.put(KV, "kv", [{"key": f"from-{node.name}-{j}", "value": str(i)}
+                                for j in range(50)])
+        took, d = self.wait_same_digest(cl)
+        rows = cl[0].query(KV, "SELECT count(*) FROM kv")["rows"][0][0]
+        assert rows == 50 * n, f"{rows} rows, expected {50 * n}"
+        cl.check_processes()
+        cl.stop()
+        layout = ", ".join(f"{s_}: {sum(v['set'] == s_ for v in views.values())}" for s_ in sets)
+        return (f"level {views[cl[0].name]['level']}, sets {layout}; writes on all {n} "
+                f"identical everywhere {took:.1f} s later")
+
     def clean_logs(self):
         found = []
         for dirpath, _, files in os.walk(self.root):
@@ -268,7 +322,7 @@ def main():
         print("usage: CB_NODE=build/app/daemon/cloud-bevy-node test-replicate.py",
               file=sys.stderr)
         return 2
-    tap = cb.Tap(6, OVERALL_TIMEOUT_S)
+    tap = cb.Tap(7, OVERALL_TIMEOUT_S)
     with cb.workdir(prefix="cb-test-replicate-") as root:
         s = Suite(os.path.abspath(node_bin), root)
 
@@ -282,7 +336,9 @@ def main():
             tap.case("d", "d: dormant below min_hosts (writes refused, naming the policy), "
                      "resumed above it", s.case_d_dormant)
             tap.case("e", "e: as-of reads by log position and by time", s.case_e_as_of)
-            tap.case("f", "no sanitizer report or GLib critical in any node's log",
+            tap.case("f", "db-sets: 8 hosts with db_set_size 2 split into sets with bridges; "
+                     "writes on every node reach every node", s.case_f_dbsets)
+            tap.case("g", "no sanitizer report or GLib critical in any node's log",
                      s.clean_logs)
         return tap.run_with_watchdog(body)
 

@@ -25,6 +25,7 @@ enum {
   CB_PROTO_MEMBERSHIP  = 1,
   CB_PROTO_REPLICATION = 2,
   CB_PROTO_SESSION     = 3,
+  CB_PROTO_DBSET       = 4,
 };
 
 #define CB_TYPE_TRANSPORT (cb_transport_get_type ())

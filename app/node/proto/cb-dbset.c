@@ -7,9 +7,11 @@
 #include <sodium.h>
 #include <string.h>
 
-/* Own-set members kept, as a multiple of set_size: sets reach about 2.5x
- * set_size before they split. */
+/* Own-set members kept, as a multiple of set_size (sets reach about 2.5x
+ * set_size before they split), and at least OWN_CAP_MIN so a small cloud
+ * with small sets keeps every host while its level climbs. */
 #define OWN_CAP_FACTOR 4
+#define OWN_CAP_MIN 256
 /* Levels heard from others, for the one a newcomer adopts. */
 #define RECENT_LEVELS 7
 #define MIN_LEVELS_AGREEING 3
@@ -80,6 +82,7 @@ struct _CbDbSets {
   GPtrArray      *own;        /* Host* in our set (not us) */
   GHashTable     *sets;       /* guint64 prefix (in TrackedSet) -> TrackedSet* */
   guint           row_counts[CB_DBSET_MAX_LEVEL];
+  gboolean        truncated;  /* a host was left out since the last relevel */
 
   gint64          next_gossip_ms;
   gint64          next_refresh_ms;
@@ -306,6 +309,14 @@ evict_set (CbDbSets *s, TrackedSet *set)
   bump (s);
 }
 
+/* Contacts kept in other sets: contacts_per_set each, or more while the
+ * total stays within this. */
+static guint
+contacts_budget (CbDbSets *s)
+{
+  return s->config.sets_tracked * s->config.contacts_per_set;
+}
+
 /* Places a host in the tables at the current level; FALSE (nothing
  * changed) when there is no room for it. */
 static gboolean
@@ -316,8 +327,11 @@ link_host (CbDbSets *s, Host *host)
 
   if (prefix == own_prefix (s))
     {
-      if (s->own->len >= OWN_CAP_FACTOR * s->config.set_size)
-        return FALSE;
+      if (s->own->len >= MAX (OWN_CAP_FACTOR * s->config.set_size, OWN_CAP_MIN))
+        {
+          s->truncated = TRUE;
+          return FALSE;
+        }
       g_ptr_array_add (s->own, host);
       bump (s);
       return TRUE;
@@ -327,13 +341,17 @@ link_host (CbDbSets *s, Host *host)
     {
       Host *oldest = NULL;
 
-      if (set->contacts->len < s->config.contacts_per_set)
+      /* While the whole table is small, keep every host: then what we
+       * know is the whole cloud, and the count is exact. */
+      if (set->contacts->len < s->config.contacts_per_set
+          || g_hash_table_size (s->hosts) - s->own->len <= contacts_budget (s))
         {
           g_ptr_array_add (set->contacts, host);
           bump (s);
           return TRUE;
         }
       /* Keep the most recently seen contacts. */
+      s->truncated = TRUE;
       for (guint i = 0; i < set->contacts->len; i++)
         {
           Host *c = set->contacts->pdata[i];
@@ -355,6 +373,7 @@ link_host (CbDbSets *s, Host *host)
     {
       TrackedSet *victim = pick_eviction (s, set->row);
 
+      s->truncated = TRUE;
       if (victim == NULL && !is_neighbour (s, prefix))
         {
           g_free (set);
@@ -396,6 +415,7 @@ relevel (CbDbSets *s, guint level)
   g_hash_table_remove_all (s->sets);
   memset (s->row_counts, 0, sizeof s->row_counts);
   s->level = level;
+  s->truncated = FALSE;
   for (guint i = 0; i < all->len; i++)
     {
       Host *host = all->pdata[i];
@@ -409,13 +429,16 @@ relevel (CbDbSets *s, guint level)
 
 /* ---- level ---- */
 
+/* Hosts in the cloud: exactly those we know while we have had room for
+ * all of them; once we had to leave some out, our set's size times the
+ * number of sets. */
 static guint64
 estimate (CbDbSets *s)
 {
   guint64 by_set = (guint64) (1 + s->own->len) << s->level;
   guint64 known = 1 + g_hash_table_size (s->hosts);
 
-  return MAX (by_set, known);
+  return s->truncated ? MAX (by_set, known) : known;
 }
 
 /* The level our own knowledge supports, moving from `from` with hysteresis. */
@@ -786,6 +809,26 @@ pick_refresh_target (CbDbSets *s)
   for (guint r = 0; r < s->level; r++)
     if (s->row_counts[r] < row_capacity (s, r))
       rows[n_rows++] = r;
+  if (n_rows == 0 || g_hash_table_size (s->sets) >= s->config.sets_tracked)
+    {
+      /* Every set we can track is tracked: top up one with too few
+       * contacts, so a dead contact is not the only way in. */
+      GHashTableIter iter;
+      gpointer value;
+      TrackedSet *thin = NULL;
+      guint seen = 0;
+
+      g_hash_table_iter_init (&iter, s->sets);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        if (((TrackedSet *) value)->contacts->len < s->config.contacts_per_set
+            && g_rand_int_range (s->rand, 0, (gint32) ++seen) == 0)
+          thin = value;
+      if (thin != NULL)
+        {
+          target.prefix = thin->prefix;
+          return target;
+        }
+    }
   row = n_rows > 0 ? rows[g_rand_int_range (s->rand, 0, (gint32) n_rows)]
                    : (guint) g_rand_int_range (s->rand, 0, (gint32) s->level);
   for (guint attempt = 0; attempt < 8; attempt++)
@@ -1028,6 +1071,15 @@ cb_dbsets_pick_query_targets (CbDbSets *s,
       add_target (out, (CbDbSetId) { s->level, set->prefix }, best);
     }
   return out;
+}
+
+const char *
+cb_dbsets_lookup_addr (CbDbSets     *s,
+                       const guint8  id[32])
+{
+  Host *host = g_hash_table_lookup (s->hosts, id);
+
+  return host != NULL ? host->addr : NULL;
 }
 
 CbDbSetTarget *

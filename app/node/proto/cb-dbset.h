@@ -34,9 +34,11 @@
  * A cloud-wide query asks a contact in each of several tracked sets
  * (cb_dbsets_pick_query_targets) and merges the answers.
  *
- * State is bounded: at most 4 * set_size own-set members and
- * sets_tracked * contacts_per_set contacts, each under 400 bytes: 100 KiB
- * with the defaults.  The caller feeds in the hosts membership reports
+ * State is bounded: at most max(4 * set_size, 256) own-set members and
+ * sets_tracked * contacts_per_set contacts in other sets, each under
+ * 400 bytes: under 300 KiB with the defaults.  While every host fits, all
+ * are kept (a small cloud's hosts all know each other, and count the cloud
+ * exactly, so they agree on the level).  The caller feeds in the hosts membership reports
  * (host_seen/host_gone), every directory message (receive), and calls tick
  * no later than next_deadline; it sends what pop_send returns on the
  * transport's CB_PROTO_DBSET and re-reads the partners whenever the
@@ -135,6 +137,9 @@ GPtrArray *cb_dbsets_get_partners   (CbDbSets *sets);
  * with one contact: CbDbSetTarget* (owned by the array). */
 GPtrArray *cb_dbsets_pick_query_targets (CbDbSets *sets,
                                          guint     n);
+/* Where a host we keep can be dialled, or NULL. */
+const char *cb_dbsets_lookup_addr (CbDbSets     *sets,
+                                   const guint8  id[32]);
 /* One contact in the set (most recently seen), or NULL when we know none. */
 CbDbSetTarget *cb_dbsets_pick_contact (CbDbSets  *sets,
                                        CbDbSetId  set);

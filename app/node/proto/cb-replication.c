@@ -267,6 +267,31 @@ cb_replication_peer_down (CbReplication *r,
   g_hash_table_remove (r->rejects, key);
 }
 
+void
+cb_replication_session_close (CbReplication *r,
+                              const guint8   peer[32],
+                              const char    *system)
+{
+  g_autofree char *key = session_key (peer, system);
+
+  g_hash_table_remove (r->sessions, key);
+}
+
+GPtrArray *
+cb_replication_get_peers (CbReplication *r,
+                          const char    *system)
+{
+  GPtrArray *peers = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  GHashTableIter iter;
+  Session *s;
+
+  g_hash_table_iter_init (&iter, r->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &s))
+    if (g_strcmp0 (s->system, system) == 0)
+      g_ptr_array_add (peers, id (s->peer));
+  return peers;
+}
+
 gboolean
 cb_replication_has_session (CbReplication *r,
                             const guint8   peer[32],

@@ -60,6 +60,14 @@ void     cb_replication_peer_up        (CbReplication *r,
 /* Drops every session with peer. */
 void     cb_replication_peer_down      (CbReplication *r,
                                         const guint8   peer[32]);
+/* Ends only the session with peer for system (the peer may open it again
+ * with its next HAVE). */
+void     cb_replication_session_close  (CbReplication *r,
+                                        const guint8   peer[32],
+                                        const char    *system);
+/* Peers with a session for system: GBytes of 32-byte ids. */
+GPtrArray *cb_replication_get_peers    (CbReplication *r,
+                                        const char    *system);
 gboolean cb_replication_has_session    (CbReplication *r,
                                         const guint8   peer[32],
                                         const char    *system);

@@ -416,12 +416,17 @@ cmd_query (int    argc,
   g_autofree char *scope = NULL;
   g_autofree char *as_of = NULL;
   gboolean json = FALSE;
+  int sets = 0;
   g_autoptr(JsonObject) request = json_object_new ();
   const GOptionEntry entries[] = {
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "The running node's directory", "DIR" },
     { "system", 0, 0, G_OPTION_ARG_STRING, &system, "The system to read", "SYSTEM" },
     { "sql", 0, 0, G_OPTION_ARG_STRING, &sql, "One SELECT over the system's tables", "SQL" },
-    { "scope", 0, 0, G_OPTION_ARG_STRING, &scope, "local (this node's copy; the default)", "SCOPE" },
+    { "scope", 0, 0, G_OPTION_ARG_STRING, &scope,
+      "local (this node's copy; the default) or cloud (merge in what several db-sets have)",
+      "SCOPE" },
+    { "sets", 0, 0, G_OPTION_ARG_INT, &sets, "With --scope cloud: db-sets to ask (default 3, "
+      "at most 100)", "N" },
     { "as-of", 0, 0, G_OPTION_ARG_STRING, &as_of,
       "Read the tables as they were at a log position (hlc) or a time (2026-11-22T10:00:00Z)",
       "POS" },
@@ -432,7 +437,11 @@ cmd_query (int    argc,
 
   g_option_context_set_description (context,
     "Read-only: anything but a single SELECT is refused.  Prints\n"
-    "{\"columns\": [...], \"rows\": [[...], ...]}.");
+    "{\"columns\": [...], \"rows\": [[...], ...]}.\n"
+    "With --scope cloud the node first asks a host in each of several db-sets (its own\n"
+    "first) for the entries it lacks, merges them (last writer wins), then runs the\n"
+    "SELECT; \"sets\" then says which sets answered, in how many ms, and how fresh\n"
+    "each one's copy was (\"newest\").  It waits at most 3 s for them.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!parse_common (context, "query", &argc, &argv, &data_dir, &system))
     return 2;
@@ -447,6 +456,13 @@ cmd_query (int    argc,
   json_object_set_string_member (request, "scope", scope != NULL ? scope : "local");
   if (as_of != NULL)
     json_object_set_string_member (request, "as_of", as_of);
+  if (sets < 0 || sets > 100)
+    {
+      g_printerr ("cloud-bevy-node query: --sets takes 1..100\n");
+      return 2;
+    }
+  if (sets > 0)
+    json_object_set_int_member (request, "sets", sets);
   return call_and_print ("query", data_dir, request);
 }
 

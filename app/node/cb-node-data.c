@@ -361,6 +361,11 @@ _cb_node_data_message (CbNode       *self,
   switch (message.type)
     {
     case CB_REPLICATION_MSG_HAVE:
+      if (message.have.flags & CB_REPLICATION_HAVE_PULL)
+        {
+          _cb_node_query_answer_pull (self, peer, &message);
+          break;
+        }
       cb_replication_receive_have (self->replication, peer, message.system,
                                    (const CbVectorItem *) message.have.items, message.have.n_items,
                                    (message.have.flags & CB_REPLICATION_HAVE_REPLY) != 0,
@@ -379,6 +384,9 @@ _cb_node_data_message (CbNode       *self,
                                 message.batch.first_seq, message.batch.sig,
                                 message.batch.entries, NULL, on_received, op);
       }
+      break;
+    case CB_REPLICATION_MSG_PULLED:
+      _cb_node_query_pulled (self, peer, &message);
       break;
     case CB_REPLICATION_MSG_NACK:
       if (message.nack.reason == CB_REPLICATION_NACK_GAP)
@@ -612,9 +620,10 @@ control_query (CbNode         *self,
     return;
   if (sql == NULL)
     g_set_error (&error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "--sql is required");
-  else if (g_strcmp0 (scope, "local") != 0)
-    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                 "--scope %s is not available yet; this node answers --scope local", scope);
+  else if (g_strcmp0 (scope, "local") != 0 && g_strcmp0 (scope, "cloud") != 0)
+    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "--scope must be local (this node's copy) or cloud (ask several db-sets), "
+                 "not \"%s\"", scope);
   else if (as_of != NULL && !cb_hlc_parse (as_of, &as_of_hlc, NULL))
     g_set_error (&error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                  "--as-of \"%s\" is neither a log position (an hlc number) nor a time "
@@ -622,6 +631,19 @@ control_query (CbNode         *self,
   if (error != NULL)
     {
       cb_control_reply_error (reply, error);
+      return;
+    }
+  if (g_strcmp0 (scope, "cloud") == 0)
+    {
+      /* Refuse a bad SELECT before asking anyone. */
+      if (!cb_store_check_query (self->store, system, sql, &error))
+        {
+          cb_control_reply_error (reply, error);
+          return;
+        }
+      _cb_node_query_cloud (self, system, sql, as_of_hlc,
+                            (guint) json_object_get_int_member_with_default (request, "sets", 0),
+                            reply);
       return;
     }
   result = cb_store_query (self->store, system, sql, as_of_hlc, QUERY_MAX_ROWS, &error);

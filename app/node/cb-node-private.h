@@ -7,6 +7,7 @@
 #include "cb-membership.h"
 #include "cb-node.h"
 #include "cb-replication.h"
+#include "cb-replication-codec.h"
 #include "cb-store.h"
 #include "cb-transport.h"
 
@@ -81,6 +82,9 @@ struct _CbNode
 
   /* db-sets (cb-node-sets.c). */
   GHashTable      *dbsets;        /* system -> NodeSets* */
+  /* Cloud queries (cb-node-query.c). */
+  GHashTable      *pulls;         /* "peerhex/system" -> GPtrArray of waiting slots */
+  GPtrArray       *cloud_queries;
   guint            sets_source;
   gint64           sets_at_ms;
 };
@@ -117,6 +121,17 @@ void     _cb_node_sets_member_event (CbNode *self, const CbMembershipEvent *even
 void     _cb_node_sets_message      (CbNode *self, const guint8 peer[32], GBytes *payload);
 void     _cb_node_sets_status       (CbNode *self, const char *system, JsonBuilder *builder);
 struct _CbDbSets *_cb_node_sets_get (CbNode *self, const char *system);
+/* cb-node-query.c */
+void     _cb_node_query_init        (CbNode *self);
+void     _cb_node_query_stop        (CbNode *self);
+void     _cb_node_query_free        (CbNode *self);
+void     _cb_node_query_answer_pull (CbNode *self, const guint8 peer[32],
+                                     const CbReplicationMessage *have);
+void     _cb_node_query_pulled      (CbNode *self, const guint8 peer[32],
+                                     const CbReplicationMessage *pulled);
+void     _cb_node_query_cloud       (CbNode *self, const char *system, const char *sql,
+                                     guint64 as_of, guint n_sets, CbControlReply *reply);
+
 /* Where to dial a peer: its membership address, else what a db-set knows. */
 const char *_cb_node_peer_addr      (CbNode *self, const guint8 peer[32], CbMember *scratch);
 

@@ -482,6 +482,7 @@ cb_node_start (CbNode  *self,
   self->membership = cb_membership_new (&config, self->identity->public_key, self->advertise,
                                         meta, seed);
   self->running = TRUE;
+  _cb_node_query_init (self);
   _cb_node_sets_start (self);
   g_info ("node %s of cloud \"%s\" listening on %s, reachable at %s%s", self->id_hex,
           self->cloud->name, self->listen, self->advertise,
@@ -504,6 +505,7 @@ finish_stop (gpointer user_data)
   self->running = FALSE;
   g_clear_handle_id (&self->tick_source, g_source_remove);
   cb_transport_shutdown (self->transport);
+  _cb_node_query_stop (self);
   _cb_node_sets_stop (self);
   _cb_node_data_stop (self);
   g_clear_pointer (&self->control, cb_control_server_free);
@@ -588,6 +590,7 @@ cb_node_dispose (GObject *object)
       g_clear_object (&self->transport);
     }
   g_clear_pointer (&self->control, cb_control_server_free);
+  _cb_node_query_free (self);
   _cb_node_sets_free (self);
   _cb_node_data_free (self);
   G_OBJECT_CLASS (cb_node_parent_class)->dispose (object);

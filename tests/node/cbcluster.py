@@ -423,8 +423,10 @@ class Node:
             args.append("--delete")
         return self.call(*args, input=json.dumps(rows))
 
-    def query(self, system, sql, as_of=None, scope=None):
+    def query(self, system, sql, as_of=None, scope=None, sets=None):
         args = ["query", "--system", system, "--sql", sql]
+        if sets is not None:
+            args += ["--sets", str(sets)]
         if as_of is not None:
             args += ["--as-of", str(as_of)]
         if scope is not None:

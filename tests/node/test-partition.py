@@ -82,7 +82,8 @@ class Suite:
     def case_setup(self):
         self.net = Net()
         cloud = cb.Cloud(self.bin, self.root, name="split")
-        cloud.edit(lambda cfg: cfg.update(membership=dict(FAST)))
+        # Sets of one: the four hosts form several db-sets joined by bridges.
+        cloud.edit(lambda cfg: cfg.update(membership=dict(FAST), db_set_size=1))
         self.cl = cb.Cluster(self.bin, self.root, cloud.cloud_json, cloud.publisher_key)
         for i in range(4):
             s = i % 2
@@ -114,6 +115,23 @@ class Suite:
         b_side = [n for n in cl.nodes if self.side(n) == 1]
         self.net.cut()
         t0 = time.monotonic()
+        # At once, before anyone has noticed: a cloud query from a0 asks the
+        # sets it knows; a contact across the cut does not answer, so the
+        # set is asked through its next contact, and a set with none on
+        # this side is reported as not answering by the deadline.
+        a0 = a_side[0]
+        got = a0.query(KV, "SELECT count(*) FROM kv", scope="cloud", sets=8)
+        q_took = time.monotonic() - t0
+        side_of = {n.id: self.side(n) for n in cl.nodes}
+        for st in got["sets"]:
+            where = side_of.get(st["contact"])
+            assert where is not None, f"asked a stranger: {st}"
+            assert st["answered"] == (where == 0), f"set {st['set']} via {st['contact'][:12]} " \
+                f"on side {'ab'[where]}: answered {st['answered']}"
+        unanswered = sum(not st["answered"] for st in got["sets"])
+        retried = sum(st["contacts_tried"] > 1 for st in got["sets"])
+        assert unanswered + retried >= 1, f"the cut went unnoticed: {got['sets']}"
+        assert q_took < 4.5, f"the cloud query took {q_took:.1f} s"
         stop = threading.Event()
         errors = []
         threads = [threading.Thread(target=self.writer, args=(n, stop, errors))
@@ -145,7 +163,9 @@ class Suite:
                           "not yet", 20, f"{[n.name for n in group]} agree within their side")
         cl.check_processes()
         return (f"cut for {time.monotonic() - t0:.0f} s, each side saw the other gone after "
-                f"{seen:.1f} s; {len(self.acked)} rows acknowledged")
+                f"{seen:.1f} s; {len(self.acked)} rows acknowledged; a cloud query from a0 "
+                f"reported {unanswered} of {got['sets_asked']} sets unanswered, {retried} reached "
+                f"through another contact, in {q_took:.1f} s")
 
     def case_heal(self):
         cl = self.cl

@@ -20,6 +20,8 @@ and `digest`, exactly as an operator would use them.
   f. db-sets: with db_set_size 2, eight hosts split into sets of one level,
      every set has a bridge, partners stay bounded, and writes on every
      node reach every node
+  g. cloud-scope query: a node restarted after missing writes answers
+     --scope cloud with all of them at once, naming the sets that answered
 Set CB_KEEP=1 to keep the work directory.
 """
 import concurrent.futures
@@ -302,10 +304,43 @@ class Suite:
         rows = cl[0].query(KV, "SELECT count(*) FROM kv")["rows"][0][0]
         assert rows == 50 * n, f"{rows} rows, expected {50 * n}"
         cl.check_processes()
-        cl.stop()
+        self.sets_cluster = cl
         layout = ", ".join(f"{s_}: {sum(v['set'] == s_ for v in views.values())}" for s_ in sets)
         return (f"level {views[cl[0].name]['level']}, sets {layout}; writes on all {n} "
                 f"identical everywhere {took:.1f} s later")
+
+    def case_g_cloud_query(self):
+        cl = self.sets_cluster
+        x = cl[n_last := len(cl.nodes) - 1]
+        sql = "SELECT count(*), max(value) FROM kv"
+        assert x.stop() == 0
+        for node in cl.nodes[:n_last]:
+            node.put(KV, "kv", [{"key": f"late-{node.name}-{j}", "value": "late"}
+                                for j in range(25)])
+        want = 50 * len(cl.nodes) + 25 * n_last
+        x.start(port=x.port).wait_ready()
+        t0 = time.monotonic()
+        got = x.query(KV, sql, scope="cloud", sets=8)
+        took = time.monotonic() - t0
+        assert got["scope"] == "cloud", got
+        assert got["rows"][0][0] == want, \
+            f"the cloud query saw {got['rows'][0][0]} rows, {want} exist: {got}"
+        assert took < 3.5, f"the query took {took:.1f} s"
+        answered = [st for st in got["sets"] if st["answered"]]
+        assert got["sets_asked"] >= 1 and len(answered) == got["sets_answered"] >= 1, got
+        for st in answered:
+            assert st["entries"] >= len(cl.nodes) + n_last and st["newest"] and st["complete"], st
+        # Local scope on the same node agrees now, and a bad scope is refused.
+        assert x.query(KV, sql)["rows"][0][0] == want
+        res = x.cli("query", "--system", KV, "--sql", sql, "--scope", "planet")
+        assert res.returncode != 0 and "--scope must be local" in res.stderr, res.stderr
+        res = x.cli("query", "--system", KV, "--sql", "DELETE FROM kv", "--scope", "cloud")
+        assert res.returncode != 0 and "SELECT" in res.stderr, res.stderr
+        cl.check_processes()
+        cl.stop()
+        return (f"{len(answered)}/{got['sets_asked']} sets answered in "
+                f"{max(st['ms'] for st in answered)} ms; {got['entries_received']} entries "
+                f"pulled; query {took * 1000:.0f} ms end to end")
 
     def clean_logs(self):
         found = []
@@ -322,7 +357,7 @@ def main():
         print("usage: CB_NODE=build/app/daemon/cloud-bevy-node test-replicate.py",
               file=sys.stderr)
         return 2
-    tap = cb.Tap(7, OVERALL_TIMEOUT_S)
+    tap = cb.Tap(8, OVERALL_TIMEOUT_S)
     with cb.workdir(prefix="cb-test-replicate-") as root:
         s = Suite(os.path.abspath(node_bin), root)
 
@@ -338,7 +373,9 @@ def main():
             tap.case("e", "e: as-of reads by log position and by time", s.case_e_as_of)
             tap.case("f", "db-sets: 8 hosts with db_set_size 2 split into sets with bridges; "
                      "writes on every node reach every node", s.case_f_dbsets)
-            tap.case("g", "no sanitizer report or GLib critical in any node's log",
+            tap.case("g", "a node back from a stop answers --scope cloud with every write, "
+                     "saying which sets answered and how fresh", s.case_g_cloud_query, ["f"])
+            tap.case("h", "no sanitizer report or GLib critical in any node's log",
                      s.clean_logs)
         return tap.run_with_watchdog(body)
 

@@ -197,9 +197,9 @@ test_have_malformed (void)
 {
   g_autoptr(GByteArray) a = NULL;
 
-  a = have_bytes (0x02, 0);
+  a = have_bytes (0x04, 0);
   expect_decode_error (a->data, a->len, CB_REPLICATION_CODEC_ERROR_MALFORMED,
-                       "replication message (HAVE for s) has unknown flag bits 0x02");
+                       "replication message (HAVE for s) has unknown flag bits 0x04");
   g_clear_pointer (&a, g_byte_array_unref);
 
   a = have_bytes (0, 4097);
@@ -697,9 +697,9 @@ test_header_malformed (void)
   expect_decode_error ((const guint8 *) "\x01\x00\x01s\x00\x00\x00", 7,
                        CB_REPLICATION_CODEC_ERROR_MALFORMED,
                        "replication message has unknown type 0");
-  expect_decode_error ((const guint8 *) "\x01\x04\x01s\x00\x00\x00", 7,
+  expect_decode_error ((const guint8 *) "\x01\x05\x01s\x00\x00\x00", 7,
                        CB_REPLICATION_CODEC_ERROR_MALFORMED,
-                       "replication message has unknown type 4");
+                       "replication message has unknown type 5");
   expect_decode_error ((const guint8 *) "\x01\x01\x00\x00\x00\x00", 6,
                        CB_REPLICATION_CODEC_ERROR_MALFORMED,
                        "replication message (HAVE) has an empty system name");
@@ -756,6 +756,64 @@ test_nack_reasons (void)
   g_assert_cmpstr (cb_replication_nack_reason_name (255), ==, "other");
 }
 
+/* PULL is a HAVE flag; PULLED carries the answering copy's counts. */
+static void
+test_pull_and_pulled (void)
+{
+  CbReplicationVectorItem item = { { 7 }, 42 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) pull = cb_replication_encode_have ("test/kv", CB_REPLICATION_HAVE_PULL,
+                                                       &item, 1, &error);
+  g_autoptr(GBytes) pulled = NULL;
+  g_auto(CbReplicationMessage) m = { 0 };
+  static const guint8 golden[] = {
+    0x01, 0x04, 0x07, 't', 'e', 's', 't', '/', 'k', 'v',
+    0x01,                                              /* incomplete */
+    0x03, 0x00, 0x00, 0x00,                            /* sent */
+    0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,    /* entries */
+    0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,    /* newest hlc */
+  };
+  guint8 bad[sizeof golden + 1];
+
+  g_assert_no_error (error);
+  decode_ok (pull, &m);
+  g_assert_cmpint (m.have.flags, ==, CB_REPLICATION_HAVE_PULL);
+  cb_replication_message_clear (&m);
+
+  pulled = cb_replication_encode_pulled ("test/kv", CB_REPLICATION_PULLED_INCOMPLETE, 3, 16,
+                                         256, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_bytes_get_data (pulled, NULL), g_bytes_get_size (pulled), golden,
+                   sizeof golden);
+  decode_ok (pulled, &m);
+  g_assert_cmpint (m.type, ==, CB_REPLICATION_MSG_PULLED);
+  g_assert_cmpuint (m.pulled.flags, ==, CB_REPLICATION_PULLED_INCOMPLETE);
+  g_assert_cmpuint (m.pulled.sent, ==, 3);
+  g_assert_cmpuint (m.pulled.entries, ==, 16);
+  g_assert_cmpuint (m.pulled.newest_hlc, ==, 256);
+
+  expect_decode_error (golden, sizeof golden - 1, CB_REPLICATION_CODEC_ERROR_MALFORMED,
+                       "replication message (PULLED) ends inside the PULLED counts");
+  memcpy (bad, golden, sizeof golden);
+  bad[10] = 0x02;
+  expect_decode_error (bad, sizeof golden, CB_REPLICATION_CODEC_ERROR_MALFORMED,
+                       "replication message (PULLED for test/kv) has unknown flag bits 0x02");
+  memcpy (bad, golden, sizeof golden);
+  bad[sizeof golden] = 0;
+  expect_decode_error (bad, sizeof golden + 1, CB_REPLICATION_CODEC_ERROR_MALFORMED,
+                       "replication message (PULLED for test/kv) has 1 trailing byte(s)");
+  memcpy (bad, golden, sizeof golden);
+  bad[22] = 0x80;
+  expect_decode_error (bad, sizeof golden, CB_REPLICATION_CODEC_ERROR_MALFORMED,
+                       "replication message (PULLED for test/kv) has a count or clock past "
+                       "2^63-1");
+  expect_decode_error ((const guint8 *) "\x01\x01\x01s\x03\x00\x00", 7,
+                       CB_REPLICATION_CODEC_ERROR_MALFORMED,
+                       "replication message (HAVE for s) is both a reply and a PULL");
+  g_assert_null (cb_replication_encode_have ("s", 3, NULL, 0, &error));
+  g_assert_error (error, CB_REPLICATION_CODEC_ERROR, CB_REPLICATION_CODEC_ERROR_INVALID);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -776,6 +834,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/node/replication-codec/nack/malformed", test_nack_malformed);
   g_test_add_func ("/node/replication-codec/nack/reasons", test_nack_reasons);
   g_test_add_func ("/node/replication-codec/header-malformed", test_header_malformed);
+  g_test_add_func ("/node/replication-codec/pull-and-pulled", test_pull_and_pulled);
   g_test_add_func ("/node/replication-codec/clear", test_clear);
   return g_test_run ();
 }

@@ -1110,6 +1110,35 @@ cb_dbsets_pick_contact (CbDbSets  *s,
   return g_ptr_array_steal_index (one, 0);
 }
 
+GPtrArray *
+cb_dbsets_get_contacts (CbDbSets  *s,
+                        CbDbSetId  set,
+                        guint      max)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) cb_dbset_target_free);
+  g_autoptr(GPtrArray) hosts = NULL;
+
+  if (set.level != s->level)
+    return out;
+  if (set.prefix == own_prefix (s))
+    {
+      hosts = g_ptr_array_copy (s->own, NULL, NULL);
+      shuffle_prefix (s, hosts, hosts->len);
+    }
+  else
+    {
+      TrackedSet *tracked = g_hash_table_lookup (s->sets, &set.prefix);
+
+      if (tracked == NULL)
+        return out;
+      hosts = g_ptr_array_copy (tracked->contacts, NULL, NULL);
+      g_ptr_array_sort (hosts, by_recent);
+    }
+  for (guint i = 0; i < hosts->len && i < max; i++)
+    add_target (out, set, hosts->pdata[i]);
+  return out;
+}
+
 gsize
 cb_dbsets_state_bytes (CbDbSets *s)
 {

@@ -143,6 +143,11 @@ const char *cb_dbsets_lookup_addr (CbDbSets     *sets,
 /* One contact in the set (most recently seen), or NULL when we know none. */
 CbDbSetTarget *cb_dbsets_pick_contact (CbDbSets  *sets,
                                        CbDbSetId  set);
+/* Up to max contacts in the set, most recently seen first (our own set:
+ * in random order): CbDbSetTarget* (owned by the array). */
+GPtrArray *cb_dbsets_get_contacts   (CbDbSets  *sets,
+                                     CbDbSetId  set,
+                                     guint      max);
 /* Bytes of memory this state takes (an upper estimate). */
 gsize     cb_dbsets_state_bytes     (CbDbSets *sets);
 

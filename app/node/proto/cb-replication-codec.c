@@ -17,7 +17,9 @@
 
 G_DEFINE_QUARK (cb-replication-codec-error-quark, cb_replication_codec_error)
 
-#define KNOWN_HAVE_FLAGS CB_REPLICATION_HAVE_REPLY
+#define KNOWN_HAVE_FLAGS (CB_REPLICATION_HAVE_REPLY | CB_REPLICATION_HAVE_PULL)
+#define KNOWN_PULLED_FLAGS CB_REPLICATION_PULLED_INCOMPLETE
+#define PULLED_BYTES (1 + 4 + 8 + 8)
 #define VECTOR_ITEM_BYTES (32 + 8)
 /* version, type, system length */
 #define HEAD_BYTES 3
@@ -35,6 +37,7 @@ type_name (guint8 type)
     case CB_REPLICATION_MSG_HAVE: return "HAVE";
     case CB_REPLICATION_MSG_BATCH: return "BATCH";
     case CB_REPLICATION_MSG_NACK: return "NACK";
+    case CB_REPLICATION_MSG_PULLED: return "PULLED";
     default: return "unknown";
     }
 }
@@ -136,6 +139,9 @@ decode_have (Reader *r, CbReplicationMessage *out, GError **error)
     return fail (error, CB_REPLICATION_CODEC_ERROR_MALFORMED,
                  "(HAVE for %s) has unknown flag bits 0x%02x", out->system,
                  out->have.flags & ~KNOWN_HAVE_FLAGS);
+  if ((out->have.flags & KNOWN_HAVE_FLAGS) == KNOWN_HAVE_FLAGS)
+    return fail (error, CB_REPLICATION_CODEC_ERROR_MALFORMED,
+                 "(HAVE for %s) is both a reply and a PULL", out->system);
   if (!take (r, 2, &b, "the vector length", error))
     return FALSE;
   n = (guint) b[0] | ((guint) b[1] << 8);
@@ -171,6 +177,27 @@ decode_have (Reader *r, CbReplicationMessage *out, GError **error)
                        ? "repeats" : "lists out of order", who, i + 1);
         }
     }
+  return TRUE;
+}
+
+static gboolean
+decode_pulled (Reader *r, CbReplicationMessage *out, GError **error)
+{
+  const guint8 *b = NULL;
+
+  if (!take (r, PULLED_BYTES, &b, "the PULLED counts", error))
+    return FALSE;
+  out->pulled.flags = b[0];
+  if (out->pulled.flags & ~KNOWN_PULLED_FLAGS)
+    return fail (error, CB_REPLICATION_CODEC_ERROR_MALFORMED,
+                 "(PULLED for %s) has unknown flag bits 0x%02x", out->system,
+                 out->pulled.flags & ~KNOWN_PULLED_FLAGS);
+  out->pulled.sent = get_u32 (b + 1);
+  out->pulled.entries = get_u64 (b + 5);
+  out->pulled.newest_hlc = get_u64 (b + 13);
+  if (out->pulled.entries > CB_LOG_MAX_SEQ || out->pulled.newest_hlc > (guint64) G_MAXINT64)
+    return fail (error, CB_REPLICATION_CODEC_ERROR_MALFORMED,
+                 "(PULLED for %s) has a count or clock past 2^63-1", out->system);
   return TRUE;
 }
 
@@ -288,7 +315,7 @@ decode (const guint8 *data, gsize len, GBytes *source, CbReplicationMessage *out
   if (len < HEAD_BYTES)
     return fail (error, CB_REPLICATION_CODEC_ERROR_MALFORMED, "ends inside its header");
   type = data[1];
-  if (type < CB_REPLICATION_MSG_HAVE || type > CB_REPLICATION_MSG_NACK)
+  if (type < CB_REPLICATION_MSG_HAVE || type > CB_REPLICATION_MSG_PULLED)
     return fail (error, CB_REPLICATION_CODEC_ERROR_MALFORMED, "has unknown type %u", type);
   r.type = type_name (type);
   n = data[2];
@@ -314,6 +341,9 @@ decode (const guint8 *data, gsize len, GBytes *source, CbReplicationMessage *out
       break;
     case CB_REPLICATION_MSG_BATCH:
       ok = decode_batch (&r, data, source, out, error);
+      break;
+    case CB_REPLICATION_MSG_PULLED:
+      ok = decode_pulled (&r, out, error);
       break;
     default:
       ok = decode_nack (&r, out, error);
@@ -457,6 +487,11 @@ cb_replication_encode_have (const char                     *system,
   if (flags & ~KNOWN_HAVE_FLAGS)
     {
       invalid (error, "unknown HAVE flag bits 0x%02x", flags & ~KNOWN_HAVE_FLAGS);
+      return NULL;
+    }
+  if ((flags & KNOWN_HAVE_FLAGS) == KNOWN_HAVE_FLAGS)
+    {
+      invalid (error, "a HAVE cannot be both a reply and a PULL");
       return NULL;
     }
   if (n_items > CB_REPLICATION_MAX_VECTOR)
@@ -669,6 +704,39 @@ cb_replication_encode_nack (const char    *system,
 }
 
 GBytes *
+cb_replication_encode_pulled (const char  *system,
+                              guint8       flags,
+                              guint32      sent,
+                              guint64      entries,
+                              guint64      newest_hlc,
+                              GError     **error)
+{
+  gsize system_len;
+  guint8 *buf, *p;
+
+  if (!check_system (system, error))
+    return NULL;
+  if (flags & ~KNOWN_PULLED_FLAGS)
+    {
+      invalid (error, "unknown PULLED flag bits 0x%02x", flags & ~KNOWN_PULLED_FLAGS);
+      return NULL;
+    }
+  if (entries > CB_LOG_MAX_SEQ || newest_hlc > (guint64) G_MAXINT64)
+    {
+      invalid (error, "a PULLED count or clock past 2^63-1");
+      return NULL;
+    }
+  system_len = strlen (system);
+  buf = g_malloc (HEAD_BYTES + system_len + PULLED_BYTES);
+  p = put_head (buf, CB_REPLICATION_MSG_PULLED, system, system_len);
+  *p++ = flags;
+  p = put_u32 (p, sent);
+  p = put_u64 (p, entries);
+  p = put_u64 (p, newest_hlc);
+  return g_bytes_new_take (buf, (gsize) (p - buf));
+}
+
+GBytes *
 cb_replication_encode (const CbReplicationMessage  *message,
                        GError                     **error)
 {
@@ -690,6 +758,10 @@ cb_replication_encode (const CbReplicationMessage  *message,
       return cb_replication_encode_nack (message->system, message->nack.writer,
                                          message->nack.seq, message->nack.reason,
                                          message->nack.text, error);
+    case CB_REPLICATION_MSG_PULLED:
+      return cb_replication_encode_pulled (message->system, message->pulled.flags,
+                                           message->pulled.sent, message->pulled.entries,
+                                           message->pulled.newest_hlc, error);
     default:
       invalid (error, "unknown message type %d", (int) message->type);
       return NULL;

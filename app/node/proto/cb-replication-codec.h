@@ -8,7 +8,9 @@
  *
  *   HAVE   body = flags:u8 | n:u16 (0..4096) | (writer:32 | seq:u64)*n
  *          writers strictly ascending (bytewise), so no writer repeats;
- *          flags bit 0 = a reply: do not answer it with HAVE
+ *          flags bit 0 = a reply: do not answer it with HAVE;
+ *          bit 1 = a PULL, a one-shot request outside any session: send
+ *          the runs I lack (as BATCHes), then PULLED (not both bits)
  *   BATCH  body = writer:32 | first_seq:u64 | sig:64 | n:u32 (1..)
  *                 | (len:u32 | entry)*n
  *          each entry one encoded log entry (cb-log-entry.h) of
@@ -16,6 +18,9 @@
  *          codec does not open: cb_log_verify_batch() does
  *   NACK   body = writer:32 | seq:u64 | reason:u8 | text_len:u8 (0..200)
  *                 | text (UTF-8, no control characters)
+ *   PULLED body = flags:u8 (bit 0: more was missing than was sent)
+ *                 | sent:u32 (entries sent for the PULL) | entries:u64
+ *                 | newest_hlc:u64 (the sender's copy: how much, how fresh)
  *
  * Seqs are at most 2^63-1.  A message is at most CB_CHANNEL_MAX_FRAME
  * bytes.  The encoding is canonical: the decoder accepts exactly what the
@@ -50,11 +55,17 @@ typedef enum {
   CB_REPLICATION_MSG_HAVE = 1,
   CB_REPLICATION_MSG_BATCH = 2,
   CB_REPLICATION_MSG_NACK = 3,
+  CB_REPLICATION_MSG_PULLED = 4,
 } CbReplicationMsgType;
 
 typedef enum {
   CB_REPLICATION_HAVE_REPLY = 1 << 0,
+  CB_REPLICATION_HAVE_PULL = 1 << 1,
 } CbReplicationHaveFlags;
+
+typedef enum {
+  CB_REPLICATION_PULLED_INCOMPLETE = 1 << 0,
+} CbReplicationPulledFlags;
 
 /* Why a batch was refused.  Decoders keep any value so a newer peer can
  * send reasons this build does not know; show those as "other". */
@@ -100,6 +111,12 @@ typedef struct {
       guint8  reason;  /* CbReplicationNackReason or a newer one */
       char   *text;    /* never NULL after decoding */
     } nack;
+    struct {
+      guint8  flags;   /* CbReplicationPulledFlags */
+      guint32 sent;
+      guint64 entries;
+      guint64 newest_hlc;
+    } pulled;
   };
 } CbReplicationMessage;
 
@@ -125,6 +142,12 @@ GBytes  *cb_replication_encode_nack  (const char    *system,
                                       guint8         reason,
                                       const char    *text,
                                       GError       **error);
+GBytes  *cb_replication_encode_pulled (const char   *system,
+                                       guint8        flags,
+                                       guint32       sent,
+                                       guint64       entries,
+                                       guint64       newest_hlc,
+                                       GError      **error);
 /* Any message, e.g. one decoded earlier. */
 GBytes  *cb_replication_encode       (const CbReplicationMessage *message,
                                       GError                    **error);

@@ -46,7 +46,7 @@ typedef struct {
   CbStoreStats      stats;
 } StoreSystem;
 
-typedef enum { JOB_LOCAL, JOB_REMOTE, JOB_STOP } JobKind;
+typedef enum { JOB_LOCAL, JOB_REMOTE, JOB_SYNC, JOB_STOP } JobKind;
 
 typedef struct {
   JobKind      kind;
@@ -64,6 +64,7 @@ typedef struct {
   guint64      hlc;
   guint        n_new;
   guint64      rows;
+  guint64      max_hlc;
   GError      *error;
   GHashTable  *staged;        /* GBytes writer -> Head*: heads this job moves */
 } Job;
@@ -332,6 +333,7 @@ run_local (CbStore     *self,
   stage_head (job, writer, entry.seq, hash);
   job->seq = entry.seq;
   job->hlc = entry.hlc;
+  job->max_hlc = entry.hlc;
   job->n_new = 1;
   job->rows = applied;
   return TRUE;
@@ -455,6 +457,7 @@ run_remote (CbStore     *self,
         goto out;
       job->n_new++;
       job->rows += applied;
+      job->max_hlc = MAX (job->max_hlc, entry->hlc);
     }
   stage_head (job, writer, job->first_seq + n - 1, last_hash);
   ok = TRUE;
@@ -554,12 +557,18 @@ writer_thread (gpointer data)
           g_main_context_invoke (self->context, complete_job, job);
           break;
         }
+      if (job->kind == JOB_SYNC)
+        {
+          /* Completions are invoked in order: everything before is done. */
+          g_main_context_invoke (self->context, complete_job, job);
+          continue;
+        }
       g_ptr_array_add (group, job);
       /* Group commit: whatever else is queued for the same system. */
       while (group->len < MAX_JOBS_PER_COMMIT
              && (next = g_async_queue_try_pop (self->queue)) != NULL)
         {
-          if (next->kind == JOB_STOP || next->sys != job->sys)
+          if (next->kind == JOB_STOP || next->kind == JOB_SYNC || next->sys != job->sys)
             {
               g_async_queue_push_front (self->queue, next);
               break;
@@ -581,7 +590,8 @@ complete_job (gpointer data)
   GTask *task = job->task;
   StoreSystem *sys = job->sys;
 
-  if (job->kind != JOB_STOP && job->error == NULL && job->staged != NULL)
+  if ((job->kind == JOB_LOCAL || job->kind == JOB_REMOTE) && job->error == NULL
+      && job->staged != NULL)
     {
       GHashTableIter iter;
       gpointer key, value;
@@ -600,6 +610,7 @@ complete_job (gpointer data)
         }
       sys->stats.entries += job->n_new;
       sys->stats.rows_applied += job->rows;
+      sys->stats.newest_hlc = MAX (sys->stats.newest_hlc, job->max_hlc);
     }
   if (job->kind == JOB_REMOTE && job->error != NULL
       && !g_error_matches (job->error, CB_STORE_ERROR, CB_STORE_ERROR_GAP)
@@ -690,6 +701,26 @@ cb_store_write_finish (CbStore       *self,
   if (hlc != NULL)
     *hlc = job->hlc;
   return TRUE;
+}
+
+void
+cb_store_sync_async (CbStore             *self,
+                     GCancellable        *cancellable,
+                     GAsyncReadyCallback  callback,
+                     gpointer             user_data)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->kind = JOB_SYNC;
+  queue_job (self, job, cancellable, callback, user_data, cb_store_sync_async);
+}
+
+gboolean
+cb_store_sync_finish (CbStore       *self,
+                      GAsyncResult  *result,
+                      GError       **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 void
@@ -847,6 +878,7 @@ cb_store_host (CbStore           *self,
       system_free (sys);
       return FALSE;
     }
+  sys->stats.newest_hlc = max_hlc;
   /* Our clock never runs behind anything already in the logs. */
   g_mutex_lock (&self->clock_lock);
   self->clock.last = MAX (self->clock.last, max_hlc);
@@ -1036,6 +1068,21 @@ cb_store_query (CbStore     *self,
   if (mem != NULL)
     sqlite3_close (mem);
   return result;
+}
+
+gboolean
+cb_store_check_query (CbStore     *self,
+                      const char  *system,
+                      const char  *sql,
+                      GError     **error)
+{
+  StoreSystem *sys = lookup_system (self, system, error);
+  sqlite3_stmt *stmt;
+
+  if (sys == NULL || (stmt = cb_query_prepare_select (sys->rdb, sql, error)) == NULL)
+    return FALSE;
+  sqlite3_finalize (stmt);
+  return TRUE;
 }
 
 char *

@@ -112,6 +112,11 @@ JsonNode   *cb_store_query        (CbStore      *self,
                                    guint64       as_of_hlc,
                                    guint         max_rows,
                                    GError      **error);
+/* Whether sql is a SELECT the query would run, without running it. */
+gboolean    cb_store_check_query  (CbStore      *self,
+                                   const char   *system,
+                                   const char   *sql,
+                                   GError      **error);
 char       *cb_store_digest       (CbStore      *self,
                                    const char   *system,
                                    GError      **error);
@@ -121,11 +126,21 @@ typedef struct {
   guint64 writers;
   guint64 rejected;
   guint64 rows_applied;
+  guint64 newest_hlc;     /* of any entry stored: how fresh this copy is */
 } CbStoreStats;
 
 void        cb_store_get_stats    (CbStore      *self,
                                    const char   *system,
                                    CbStoreStats *stats);
+/* Completes once every write and receive queued before it has completed
+ * (a barrier: what a peer sent before it is then stored, or refused). */
+void        cb_store_sync_async   (CbStore             *self,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data);
+gboolean    cb_store_sync_finish  (CbStore             *self,
+                                   GAsyncResult        *result,
+                                   GError             **error);
 /* Waits for queued writes and closes every database. */
 void        cb_store_close        (CbStore      *self);
 

@@ -1330,6 +1330,50 @@ test_publish_refuses (Fixture       *f,
   }
 }
 
+/* Backups go through the same sources with a larger cap; the cap is
+ * checked on both reads and writes, and github:// keeps the 1 MiB of its
+ * contents API. */
+static void
+test_max_bytes (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *url = g_strdup_printf ("file://%s/backup.bin", f->dir);
+  CbListSourceOptions options = { 0 };
+  g_autoptr(CbListSource) small = NULL;
+  g_autoptr(CbListSource) big = NULL;
+  g_autoptr(CbListSource) github = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) two_mib = g_bytes_new_take (g_malloc0 (2 * 1024 * 1024), 2 * 1024 * 1024);
+  g_autoptr(GBytes) read = NULL;
+
+  small = cb_list_source_new (url, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (cb_list_source_get_max_bytes (small), ==, 1024 * 1024);
+  g_assert_false (write_sync (small, two_mib, NULL, &error));
+  g_assert_error (error, CB_LIST_SOURCE_ERROR, CB_LIST_SOURCE_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+
+  options.max_bytes = 4 * 1024 * 1024;
+  big = cb_list_source_new (url, &options, &error);
+  g_assert_no_error (error);
+  g_assert_true (write_sync (big, two_mib, NULL, &error));
+  g_assert_no_error (error);
+  read = read_sync (big, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (read, two_mib));
+  g_clear_pointer (&read, g_bytes_unref);
+
+  read = read_sync (small, NULL, &error);
+  g_assert_error (error, CB_LIST_SOURCE_ERROR, CB_LIST_SOURCE_ERROR_TOO_LARGE);
+  g_assert_nonnull (strstr (error->message, "larger than 1048576 bytes"));
+  g_assert_null (read);
+  g_clear_error (&error);
+
+  github = cb_list_source_new ("github://o/r/backup.bin", &options, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (cb_list_source_get_max_bytes (github), ==, 1024 * 1024);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1347,6 +1391,8 @@ main (int   argc,
   g_test_add ("/node/list-sources/file", Fixture, NULL, fixture_setup, test_file,
               fixture_teardown);
   g_test_add_func ("/node/list-sources/http", test_http);
+  g_test_add ("/node/list-sources/max-bytes", Fixture, NULL, fixture_setup, test_max_bytes,
+              fixture_teardown);
   g_test_add ("/node/list-sources/git", Fixture, NULL, fixture_setup, test_git,
               fixture_teardown);
   g_test_add ("/node/list-sources/git-existing-repo", Fixture, NULL, fixture_setup,

@@ -40,10 +40,10 @@ set_io_error (GError     **error,
                "cannot %s %s: %s", action, path, g_strerror (errsv));
 }
 
-/* The whole file, at most CB_NODE_LIST_MAX_ENVELOPE bytes; NOT_FOUND when
- * it does not exist. */
+/* The whole file, at most max bytes; NOT_FOUND when it does not exist. */
 static GBytes *
 read_capped (const char  *path,
+             gsize        max,
              GError     **error)
 {
   g_autoptr(GByteArray) buf = g_byte_array_new ();
@@ -86,12 +86,12 @@ read_capped (const char  *path,
       if (n == 0)
         break;
       /* Count what is read, not st_size: the file can grow meanwhile. */
-      if (buf->len + (gsize) n > CB_NODE_LIST_MAX_ENVELOPE)
+      if (buf->len + (gsize) n > max)
         {
           close (fd);
           g_set_error (error, CB_LIST_SOURCE_ERROR, CB_LIST_SOURCE_ERROR_TOO_LARGE,
-                       "%s is larger than %d bytes, the most a list file may be",
-                       path, CB_NODE_LIST_MAX_ENVELOPE);
+                       "%s is larger than %" G_GSIZE_FORMAT " bytes, the most this file may be",
+                       path, max);
           return NULL;
         }
       g_byte_array_append (buf, chunk, (guint) n);
@@ -174,7 +174,7 @@ read_thread (GTask        *task,
 
   if (g_task_return_error_if_cancelled (task))
     return;
-  bytes = read_capped (self->path, &error);
+  bytes = read_capped (self->path, cb_list_source_get_max_bytes (CB_LIST_SOURCE (self)), &error);
   if (bytes == NULL)
     g_task_return_error (task, error);
   else
@@ -208,12 +208,13 @@ write_thread (GTask        *task,
 
   if (g_task_return_error_if_cancelled (task))
     return;
-  if (g_bytes_get_size (data->contents) > CB_NODE_LIST_MAX_ENVELOPE)
+  if (g_bytes_get_size (data->contents) > cb_list_source_get_max_bytes (CB_LIST_SOURCE (self)))
     {
       g_task_return_new_error (task, CB_LIST_SOURCE_ERROR, CB_LIST_SOURCE_ERROR_TOO_LARGE,
-                               "refusing to write %" G_GSIZE_FORMAT " bytes to %s; a list "
-                               "file is at most %d bytes", g_bytes_get_size (data->contents),
-                               self->path, CB_NODE_LIST_MAX_ENVELOPE);
+                               "refusing to write %" G_GSIZE_FORMAT " bytes to %s; this file "
+                               "is at most %" G_GSIZE_FORMAT " bytes",
+                               g_bytes_get_size (data->contents), self->path,
+                               cb_list_source_get_max_bytes (CB_LIST_SOURCE (self)));
       return;
     }
 
@@ -233,7 +234,8 @@ write_thread (GTask        *task,
         return;
       }
 
-  current = read_capped (self->path, &error);
+  current = read_capped (self->path, cb_list_source_get_max_bytes (CB_LIST_SOURCE (self)),
+                         &error);
   if (current == NULL && g_error_matches (error, CB_LIST_SOURCE_ERROR,
                                           CB_LIST_SOURCE_ERROR_NOT_FOUND))
     g_clear_error (&error);

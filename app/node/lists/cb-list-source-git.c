@@ -429,11 +429,12 @@ read_locked (CbListSourceGit  *self,
                      "git gave an unreadable size for %s", self->path);
       goto fail;
     }
-  if (size > CB_NODE_LIST_MAX_ENVELOPE)
+  if (size > cb_list_source_get_max_bytes (CB_LIST_SOURCE (self)))
     {
       g_set_error (error, CB_LIST_SOURCE_ERROR, CB_LIST_SOURCE_ERROR_TOO_LARGE,
-                   "%s in %s is %" G_GUINT64_FORMAT " bytes; a list file is at most %d",
-                   self->path, self->shown, size, CB_NODE_LIST_MAX_ENVELOPE);
+                   "%s in %s is %" G_GUINT64_FORMAT " bytes; this file is at most %"
+                   G_GSIZE_FORMAT, self->path, self->shown, size,
+                   cb_list_source_get_max_bytes (CB_LIST_SOURCE (self)));
       goto fail;
     }
   {
@@ -726,12 +727,13 @@ write_thread (GTask        *task,
 
   if (g_task_return_error_if_cancelled (task))
     return;
-  if (g_bytes_get_size (data->contents) > CB_NODE_LIST_MAX_ENVELOPE)
+  if (g_bytes_get_size (data->contents) > cb_list_source_get_max_bytes (CB_LIST_SOURCE (self)))
     {
       g_task_return_new_error (task, CB_LIST_SOURCE_ERROR, CB_LIST_SOURCE_ERROR_TOO_LARGE,
-                               "refusing to write %" G_GSIZE_FORMAT " bytes to %s; a list "
-                               "file is at most %d bytes", g_bytes_get_size (data->contents),
-                               self->shown, CB_NODE_LIST_MAX_ENVELOPE);
+                               "refusing to write %" G_GSIZE_FORMAT " bytes to %s; this file "
+                               "is at most %" G_GSIZE_FORMAT " bytes",
+                               g_bytes_get_size (data->contents), self->shown,
+                               cb_list_source_get_max_bytes (CB_LIST_SOURCE (self)));
       return;
     }
   lock_fd = lock_cache (self, cancellable, &error);

@@ -282,7 +282,8 @@ cb_list_source_http_read_async (CbListSource        *source,
   g_autoptr(SoupMessage) msg = soup_message_new_from_uri (SOUP_METHOD_GET, self->uri);
 
   g_task_set_source_tag (task, cb_list_source_http_read_async);
-  _cb_list_source_http_send_async (msg, CB_NODE_LIST_MAX_ENVELOPE, self->timeout_seconds,
+  _cb_list_source_http_send_async (msg, cb_list_source_get_max_bytes (source),
+                                   self->timeout_seconds,
                                    cancellable, on_get_done, g_steal_pointer (&task));
 }
 

@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "cb-lists"
 
 #include "cb-list-source-private.h"
+#include "cb-node-list.h"
 
 #include <string.h>
 
@@ -9,6 +10,7 @@
 
 typedef struct {
   char *url;
+  gsize  max_bytes;
 } CbListSourcePrivate;
 
 G_DEFINE_QUARK (cb-list-source-error-quark, cb_list_source_error)
@@ -60,12 +62,34 @@ cb_list_source_get_url (CbListSource *self)
   return priv->url;
 }
 
+static CbListSource *
+set_max_bytes (CbListSource *source, const CbListSourceOptions *options)
+{
+  if (source != NULL)
+    {
+      CbListSourcePrivate *priv = cb_list_source_get_instance_private (source);
+
+      priv->max_bytes = options->max_bytes > 0 ? options->max_bytes : CB_NODE_LIST_MAX_ENVELOPE;
+    }
+  return source;
+}
+
+gsize
+cb_list_source_get_max_bytes (CbListSource *self)
+{
+  CbListSourcePrivate *priv = cb_list_source_get_instance_private (self);
+
+  g_return_val_if_fail (CB_IS_LIST_SOURCE (self), 0);
+  return priv->max_bytes > 0 ? priv->max_bytes : CB_NODE_LIST_MAX_ENVELOPE;
+}
+
 CbListSource *
 cb_list_source_new (const char                 *url,
                     const CbListSourceOptions  *options,
                     GError                    **error)
 {
-  static const CbListSourceOptions no_options = { NULL, NULL, NULL, 0 };
+  static const CbListSourceOptions no_options = { NULL, NULL, NULL, 0, 0 };
+  CbListSource *source = NULL;
   g_autofree char *scheme = NULL;
   g_autoptr(GUri) uri = NULL;
   g_autoptr(GError) local_error = NULL;
@@ -84,9 +108,11 @@ cb_list_source_new (const char                 *url,
       return NULL;
     }
   if (strcmp (scheme, "file") == 0)
-    return _cb_list_source_file_new (url, error);
-  if (g_str_has_prefix (scheme, "git+"))
-    return _cb_list_source_git_new (url, options, error);
+    source = _cb_list_source_file_new (url, error);
+  else if (g_str_has_prefix (scheme, "git+"))
+    source = _cb_list_source_git_new (url, options, error);
+  if (source != NULL || strcmp (scheme, "file") == 0 || g_str_has_prefix (scheme, "git+"))
+    return set_max_bytes (source, options);
 
   uri = g_uri_parse (url, G_URI_FLAGS_NONE, &local_error);
   if (uri == NULL)
@@ -96,9 +122,17 @@ cb_list_source_new (const char                 *url,
       return NULL;
     }
   if (strcmp (scheme, "https") == 0 || strcmp (scheme, "http") == 0)
-    return _cb_list_source_http_new (uri, url, options, error);
+    return set_max_bytes (_cb_list_source_http_new (uri, url, options, error), options);
   if (strcmp (scheme, "github") == 0)
-    return _cb_list_source_github_new (uri, url, options, error);
+    {
+      /* The contents API answers with base64 only for files up to 1 MB
+       * (larger ones need another media type): lists, not backups. */
+      CbListSourceOptions capped = *options;
+
+      capped.max_bytes = MIN (capped.max_bytes > 0 ? capped.max_bytes : G_MAXSIZE,
+                              CB_NODE_LIST_MAX_ENVELOPE);
+      return set_max_bytes (_cb_list_source_github_new (uri, url, options, error), &capped);
+    }
 
   g_set_error (error, CB_LIST_SOURCE_ERROR, CB_LIST_SOURCE_ERROR_INVALID_URL,
                "list URL \"%s\" has the unsupported scheme \"%s\"; use file://, https://, "

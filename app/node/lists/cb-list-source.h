@@ -40,6 +40,9 @@ typedef struct {
   const char *github_api_base;
   /* Whole-request deadline for http(s) and GitHub requests; 0: 30 s. */
   guint       timeout_seconds;
+  /* Largest file read or written; 0: CB_NODE_LIST_MAX_ENVELOPE (lists).
+   * Backups set more. */
+  gsize       max_bytes;
 } CbListSourceOptions;
 
 #define CB_TYPE_LIST_SOURCE (cb_list_source_get_type ())
@@ -77,7 +80,10 @@ CbListSource *cb_list_source_new         (const char                 *url,
 const char   *cb_list_source_get_url     (CbListSource               *self);
 gboolean      cb_list_source_is_writable (CbListSource               *self);
 
-/* Reads the list file (at most CB_NODE_LIST_MAX_ENVELOPE bytes).  A missing
+/* The largest file this source reads or writes. */
+gsize         cb_list_source_get_max_bytes (CbListSource             *self);
+
+/* Reads the list file (at most the source's max_bytes).  A missing
  * file is CB_LIST_SOURCE_ERROR_NOT_FOUND; in that case too @revision is set
  * to what a write that creates the file must name (NULL for most backends,
  * the branch's commit for a git repository without the file). */

@@ -491,6 +491,105 @@ cmd_digest (int    argc,
   return call_and_print ("digest", data_dir, request);
 }
 
+/* The passphrase from --passphrase-file (its first line) or
+ * $CB_BACKUP_PASSPHRASE; NULL with a message otherwise. */
+static char *
+read_passphrase (const char *command_name,
+                 const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  char *newline;
+
+  if (path == NULL)
+    {
+      const char *env = g_getenv ("CB_BACKUP_PASSPHRASE");
+
+      if (env != NULL && *env != '\0')
+        return g_strdup (env);
+      g_printerr ("cloud-bevy-node %s: give the backup's passphrase with --passphrase-file FILE "
+                  "or $CB_BACKUP_PASSPHRASE\n", command_name);
+      return NULL;
+    }
+  if (!g_file_get_contents (path, &text, NULL, &error))
+    {
+      g_printerr ("cloud-bevy-node %s: %s\n", command_name, error->message);
+      return NULL;
+    }
+  if ((newline = strchr (text, '\n')) != NULL)
+    *newline = '\0';
+  if (*text == '\0')
+    {
+      g_printerr ("cloud-bevy-node %s: %s holds no passphrase\n", command_name, path);
+      return NULL;
+    }
+  return g_steal_pointer (&text);
+}
+
+static int
+cmd_backup_or_restore (int    argc,
+                       char **argv,
+                       gboolean backup)
+{
+  const char *name = backup ? "backup" : "restore";
+  g_autofree char *data_dir = NULL;
+  g_autofree char *system = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *passphrase_file = NULL;
+  g_autofree char *passphrase = NULL;
+  g_autoptr(JsonObject) request = json_object_new ();
+  const GOptionEntry entries[] = {
+    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "The running node's directory", "DIR" },
+    { "system", 0, 0, G_OPTION_ARG_STRING, &system, "The system", "SYSTEM" },
+    { backup ? "to" : "from", 0, 0, G_OPTION_ARG_STRING, &url,
+      "Where the backup lives: file:///path, git+file:///repo.git#path, "
+      "git+https://host/repo.git#path or github://OWNER/REPO/path", "URL" },
+    { "passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &passphrase_file,
+      "A file whose first line is the passphrase (else $CB_BACKUP_PASSPHRASE)", "FILE" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context =
+    g_option_context_new (backup ? "- write an encrypted backup of a system to a public domain"
+                                 : "- restore a system from an encrypted backup");
+
+  g_option_context_set_description (context, backup
+    ? "Seals every signed log entry of SYSTEM with a key derived from the passphrase\n"
+      "(argon2id, XChaCha20-Poly1305) and writes it to URL, replacing the backup there.\n"
+      "github:// takes backups up to 1 MB (its contents API); use git+https:// for more."
+    : "Reads the backup at URL, checks all of it (a wrong passphrase or any altered\n"
+      "byte refuses it and changes nothing), then stores its entries like replicated\n"
+      "ones (signatures and chains verified); they then replicate to the other hosts.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!parse_common (context, name, &argc, &argv, &data_dir, &system))
+    return 2;
+  if (url == NULL)
+    {
+      g_printerr ("cloud-bevy-node %s: --%s is required (see --help)\n", name,
+                  backup ? "to" : "from");
+      return 2;
+    }
+  passphrase = read_passphrase (name, passphrase_file);
+  if (passphrase == NULL)
+    return 2;
+  json_object_set_string_member (request, "command", name);
+  json_object_set_string_member (request, "system", system);
+  json_object_set_string_member (request, backup ? "to" : "from", url);
+  json_object_set_string_member (request, "passphrase", passphrase);
+  return call_and_print (name, data_dir, request);
+}
+
+static int
+cmd_backup (int argc, char **argv)
+{
+  return cmd_backup_or_restore (argc, argv, TRUE);
+}
+
+static int
+cmd_restore (int argc, char **argv)
+{
+  return cmd_backup_or_restore (argc, argv, FALSE);
+}
+
 static const Command commands[] = {
   { "init-cloud", "Create a new cloud: keys, cloud.json and a first list", cmd_init_cloud },
   { "run",        "Run a node until SIGINT/SIGTERM", cmd_run },
@@ -498,6 +597,8 @@ static const Command commands[] = {
   { "put",        "Write rows to a system through a running node", cmd_put },
   { "query",      "Read a system's tables (one SELECT)", cmd_query },
   { "digest",     "Hash a system's tables, to compare replicas", cmd_digest },
+  { "backup",     "Write an encrypted backup of a system to a public domain", cmd_backup },
+  { "restore",    "Restore a system from an encrypted backup", cmd_restore },
 };
 
 static void

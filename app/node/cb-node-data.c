@@ -684,6 +684,36 @@ control_digest (CbNode         *self,
   cb_control_reply_return (reply, json_builder_get_root (builder));
 }
 
+/* {"system", "to"|"from", "passphrase"} */
+static void
+control_backup (CbNode         *self,
+                const char     *command,
+                JsonObject     *request,
+                CbControlReply *reply)
+{
+  gboolean backup = g_strcmp0 (command, "backup") == 0;
+  const char *system = NULL;
+  const char *url = json_object_get_string_member_with_default (request, backup ? "to" : "from",
+                                                                 NULL);
+  const char *passphrase = json_object_get_string_member_with_default (request, "passphrase",
+                                                                        NULL);
+  g_autoptr(GError) error = NULL;
+
+  if (!require_system (self, request, reply, &system))
+    return;
+  if (url == NULL || passphrase == NULL || *passphrase == '\0')
+    {
+      g_set_error (&error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "%s and a passphrase are required", backup ? "--to" : "--from");
+      cb_control_reply_error (reply, error);
+      return;
+    }
+  if (backup)
+    _cb_node_backup (self, system, url, passphrase, reply);
+  else
+    _cb_node_restore (self, system, url, passphrase, reply);
+}
+
 gboolean
 _cb_node_data_control (CbNode         *self,
                        const char     *command,
@@ -696,6 +726,8 @@ _cb_node_data_control (CbNode         *self,
     control_query (self, request, reply);
   else if (g_strcmp0 (command, "digest") == 0)
     control_digest (self, request, reply);
+  else if (g_strcmp0 (command, "backup") == 0 || g_strcmp0 (command, "restore") == 0)
+    control_backup (self, command, request, reply);
   else
     return FALSE;
   return TRUE;

@@ -132,6 +132,12 @@ void     _cb_node_query_pulled      (CbNode *self, const guint8 peer[32],
 void     _cb_node_query_cloud       (CbNode *self, const char *system, const char *sql,
                                      guint64 as_of, guint n_sets, CbControlReply *reply);
 
+/* cb-node-backup.c */
+void     _cb_node_backup            (CbNode *self, const char *system, const char *url,
+                                     const char *passphrase, CbControlReply *reply);
+void     _cb_node_restore           (CbNode *self, const char *system, const char *url,
+                                     const char *passphrase, CbControlReply *reply);
+
 /* Where to dial a peer: its membership address, else what a db-set knows. */
 const char *_cb_node_peer_addr      (CbNode *self, const guint8 peer[32], CbMember *scratch);
 

@@ -17,7 +17,7 @@ CHECK_DEPS = iproute2 clang xvfb xauth dbus dbus-x11 at-spi2-core imagemagick xd
              fonts-cantarell adwaita-icon-theme
 
 # Baselines the benchmarks measure against in the same run.
-BENCH_DEPS = serf epiphany-browser
+BENCH_DEPS = serf epiphany-browser nodejs npm
 
 .PHONY: all deps check-deps build run check bench fuzz clean
 
@@ -58,6 +58,8 @@ bench: check-deps build
 	$(BUILD_DIR)/tests/sim/bench-sim
 	$(BUILD_DIR)/tests/sim/bench-dbset
 	$(BUILD_DIR)/tests/bench/bench-materialize
+	python3 tests/bench/replication --build-dir $(BUILD_DIR)
+	python3 tests/bench/visibility --build-dir $(BUILD_DIR)
 	python3 tests/bench/membership --build-dir $(BUILD_DIR)
 	python3 tests/bench/startup --build-dir $(BUILD_DIR)
 

@@ -312,8 +312,13 @@ on_received (GObject      *source,
       cb_replication_received (self->replication, op->peer, op->system, op->writer, op->last_seq);
       if (n_new > 0)
         {
-          cb_replication_local_advanced (self->replication, op->system, op->writer,
-                                         cb_store_get_seq (self->store, op->system, op->writer));
+          guint64 seq = cb_store_get_seq (self->store, op->system, op->writer);
+          char writer_hex[17];
+
+          cb_hex_encode_into (op->writer, 8, writer_hex);
+          g_info ("stored %u new entries of %s from %s: writer %s up to seq %" G_GUINT64_FORMAT,
+                  n_new, op->system, peer_hex, writer_hex, seq);
+          cb_replication_local_advanced (self->replication, op->system, op->writer, seq);
           _cb_node_emit_changed (self);
         }
     }

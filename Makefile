@@ -16,8 +16,9 @@ DEPS = meson ninja-build pkg-config gcc git \
 CHECK_DEPS = iproute2 clang xvfb xauth dbus dbus-x11 at-spi2-core imagemagick xdotool \
              fonts-cantarell adwaita-icon-theme
 
-# Baselines the benchmarks measure against in the same run.
-BENCH_DEPS = serf epiphany-browser nodejs npm
+# Baselines the benchmarks measure against in the same run (nodejs brings
+# npm here; tests/bench/replication installs hypercore with it).
+BENCH_DEPS = serf epiphany-browser nodejs
 
 .PHONY: all deps check-deps build run check bench fuzz clean
 

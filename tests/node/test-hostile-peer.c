@@ -14,7 +14,9 @@
 #include <glib/gstdio.h>
 #include <sodium.h>
 #include <sqlite3.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <string.h>
 
 #include "cb-builtin-systems.h"
@@ -141,6 +143,13 @@ node_answers (Hostile *h)
   return TRUE;
 }
 
+/* The node dies with the test, even when an assertion aborts it. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static void
 hostile_start (Hostile *h)
 {
@@ -178,9 +187,14 @@ hostile_start (Hostile *h)
   listen = g_strdup_printf ("127.0.0.1:%u", port);
   h->node_addr = g_strdup_printf ("ws://127.0.0.1:%u", port);
   h->data_dir = g_build_filename (h->dir, "node", NULL);
-  h->node = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, node_bin, "run",
-                              "--data-dir", h->data_dir, "--cloud", cloud_json,
-                              "--listen", listen, "--host", KV, NULL);
+  {
+    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+
+    g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+    h->node = g_subprocess_launcher_spawn (launcher, &error, node_bin, "run",
+                                           "--data-dir", h->data_dir, "--cloud", cloud_json,
+                                           "--listen", listen, "--host", KV, NULL);
+  }
   g_assert_no_error (error);
   run_until (node_answers, h, "the node's control socket");
 

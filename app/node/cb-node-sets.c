@@ -28,9 +28,48 @@ node_sets_free (NodeSets *ns)
   g_free (ns);
 }
 
+/* One CbDbSets per system the store hosts, whenever it started hosting it
+ * (at start, or an app installed while the node runs). */
+static void
+sync_systems (CbNode *self)
+{
+  g_auto(GStrv) systems = NULL;
+  GHashTableIter iter;
+  gpointer key;
+  CbDbSetsConfig config;
+
+  if (self->store == NULL || !self->running)
+    return;
+  if (self->dbsets == NULL)
+    self->dbsets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                          (GDestroyNotify) node_sets_free);
+  g_hash_table_iter_init (&iter, self->dbsets);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!cb_store_hosts (self->store, key))
+      g_hash_table_iter_remove (&iter);
+  cb_dbsets_config_init (&config);
+  config.set_size = self->cloud->db_set_size;
+  config.sets_tracked = self->cloud->db_sets_tracked;
+  systems = cb_store_list_systems (self->store);
+  for (guint i = 0; systems[i] != NULL; i++)
+    {
+      NodeSets *ns;
+      guint64 seed;
+
+      if (g_hash_table_contains (self->dbsets, systems[i]))
+        continue;
+      ns = g_new0 (NodeSets, 1);
+      randombytes_buf (&seed, sizeof seed);
+      ns->sets = cb_dbsets_new (systems[i], self->identity->public_key, self->advertise,
+                                &config, seed);
+      g_hash_table_insert (self->dbsets, g_strdup (systems[i]), ns);
+    }
+}
+
 static NodeSets *
 lookup (CbNode *self, const char *system)
 {
+  sync_systems (self);
   return self->dbsets != NULL ? g_hash_table_lookup (self->dbsets, system) : NULL;
 }
 
@@ -122,6 +161,9 @@ sets_timeout (gpointer user_data)
   gint64 now = _cb_node_now_ms ();
 
   self->sets_source = 0;
+  sync_systems (self);
+  if (self->dbsets == NULL)
+    return G_SOURCE_REMOVE;
   g_hash_table_iter_init (&iter, self->dbsets);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
@@ -162,28 +204,9 @@ schedule (CbNode *self)
 void
 _cb_node_sets_start (CbNode *self)
 {
-  g_auto(GStrv) systems = NULL;
-  CbDbSetsConfig config;
-
-  if (self->store == NULL)
-    return;
-  cb_dbsets_config_init (&config);
-  config.set_size = self->cloud->db_set_size;
-  config.sets_tracked = self->cloud->db_sets_tracked;
-  self->dbsets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                        (GDestroyNotify) node_sets_free);
-  systems = cb_store_list_systems (self->store);
-  for (guint i = 0; systems[i] != NULL; i++)
-    {
-      NodeSets *ns = g_new0 (NodeSets, 1);
-      guint64 seed;
-
-      randombytes_buf (&seed, sizeof seed);
-      ns->sets = cb_dbsets_new (systems[i], self->identity->public_key, self->advertise,
-                                &config, seed);
-      g_hash_table_insert (self->dbsets, g_strdup (systems[i]), ns);
-    }
-  sets_timeout (self);
+  sync_systems (self);
+  if (self->dbsets != NULL)
+    sets_timeout (self);
 }
 
 void
@@ -212,6 +235,7 @@ _cb_node_sets_member_event (CbNode                  *self,
   gboolean gone = event->type == CB_MEMBERSHIP_EVENT_DEAD || event->type == CB_MEMBERSHIP_EVENT_LEFT
                   || event->type == CB_MEMBERSHIP_EVENT_FORGET;
 
+  sync_systems (self);
   if (self->dbsets == NULL || (!alive && !gone))
     return;
   if (alive && event->member.meta != NULL)

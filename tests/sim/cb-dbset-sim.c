@@ -47,6 +47,7 @@ struct _CbDbSetSim {
   CbDbSetSimConfig cfg;
   Node            *nodes;
   GArray          *heap;      /* Event */
+  GArray          *qheap;     /* Event: a query's own, so background gossip waits */
   guint64          seq;
   gint64           now;
   GRand           *rand;
@@ -84,15 +85,15 @@ before (const Event *a, const Event *b)
 }
 
 static void
-push (CbDbSetSim *sim, Event ev)
+push_to (CbDbSetSim *sim, GArray *heap, Event ev)
 {
   Event *h;
   guint i;
 
   ev.seq = sim->seq++;
-  g_array_append_val (sim->heap, ev);
-  h = (Event *) sim->heap->data;
-  for (i = sim->heap->len - 1; i > 0 && before (&h[i], &h[(i - 1) / 2]); i = (i - 1) / 2)
+  g_array_append_val (heap, ev);
+  h = (Event *) heap->data;
+  for (i = heap->len - 1; i > 0 && before (&h[i], &h[(i - 1) / 2]); i = (i - 1) / 2)
     {
       Event t = h[i];
       h[i] = h[(i - 1) / 2];
@@ -100,17 +101,25 @@ push (CbDbSetSim *sim, Event ev)
     }
 }
 
-static gboolean
-pop (CbDbSetSim *sim, Event *out)
+static void
+push (CbDbSetSim *sim, Event ev)
 {
-  Event *h = (Event *) sim->heap->data;
-  guint n = sim->heap->len, i = 0;
+  /* Query events go to the query's heap: while a query runs, time moves
+   * only for it (the sets are formed; gossip would only cost run time). */
+  push_to (sim, ev.type >= EV_QUERY_ARRIVE ? sim->qheap : sim->heap, ev);
+}
+
+static gboolean
+pop_from (GArray *heap, Event *out)
+{
+  Event *h = (Event *) heap->data;
+  guint n = heap->len, i = 0;
 
   if (n == 0)
     return FALSE;
   *out = h[0];
   h[0] = h[n - 1];
-  g_array_set_size (sim->heap, n - 1);
+  g_array_set_size (heap, n - 1);
   n--;
   for (;;)
     {
@@ -127,6 +136,12 @@ pop (CbDbSetSim *sim, Event *out)
       i = m;
     }
   return TRUE;
+}
+
+static gboolean
+pop (CbDbSetSim *sim, Event *out)
+{
+  return pop_from (sim->heap, out);
 }
 
 static gint64
@@ -318,8 +333,10 @@ cb_dbset_sim_query (CbDbSetSim      *sim,
   sim->open_slots = sim->slots->len;
   for (guint i = 0; i < sim->slots->len; i++)
     ask_slot (sim, i);
-  while (sim->open_slots > 0 && pop (sim, &ev))
+  while (sim->open_slots > 0 && pop_from (sim->qheap, &ev))
     handle (sim, &ev);
+  /* What is left of it (answers after the last slot closed) is dropped. */
+  g_array_set_size (sim->qheap, 0);
   for (guint i = 0; i < sim->slots->len; i++)
     {
       Slot *slot = &g_array_index (sim->slots, Slot, i);
@@ -520,6 +537,7 @@ cb_dbset_sim_new (const CbDbSetSimConfig *cfg)
   sim->cfg = *cfg;
   sim->rand = g_rand_new_with_seed_array ((const guint32 *) &cfg->seed, 2);
   sim->heap = g_array_new (FALSE, FALSE, sizeof (Event));
+  sim->qheap = g_array_new (FALSE, FALSE, sizeof (Event));
   sim->nodes = g_new0 (Node, cfg->n_nodes);
   for (guint i = 0; i < cfg->n_nodes; i++)
     {
@@ -551,6 +569,7 @@ cb_dbset_sim_free (CbDbSetSim *sim)
     cb_dbsets_free (sim->nodes[i].dbsets);
   g_free (sim->nodes);
   g_array_unref (sim->heap);
+  g_array_unref (sim->qheap);
   g_rand_free (sim->rand);
   g_free (sim);
 }

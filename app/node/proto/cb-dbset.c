@@ -632,12 +632,28 @@ answer (CbDbSets *s, const guint8 to[32], const char *to_addr, CbDbSetId target)
   guint n = 0, max = MIN (s->config.max_answer, CB_DBSET_MAX_ANSWER - 1 - OTHERS_IN_ANSWER);
   gboolean in_target;
 
-  g_hash_table_iter_init (&iter, s->hosts);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
+  /* At our level the hosts of a set are in one place (our own set, or a
+   * tracked set's contacts): no need to look at every host. */
+  if (target.level == s->level)
     {
-      Host *host = value;
-      if (memcmp (host->id, to, 32) != 0 && closeness (host->hash, target) == target.level)
-        g_ptr_array_add (matching, host);
+      TrackedSet *set = target.prefix == own_prefix (s)
+                        ? NULL : g_hash_table_lookup (s->sets, &target.prefix);
+      GPtrArray *in = target.prefix == own_prefix (s) ? s->own
+                      : set != NULL ? set->contacts : NULL;
+
+      for (guint i = 0; in != NULL && i < in->len; i++)
+        if (memcmp (((Host *) in->pdata[i])->id, to, 32) != 0)
+          g_ptr_array_add (matching, in->pdata[i]);
+    }
+  else
+    {
+      g_hash_table_iter_init (&iter, s->hosts);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        {
+          Host *host = value;
+          if (memcmp (host->id, to, 32) != 0 && closeness (host->hash, target) == target.level)
+            g_ptr_array_add (matching, host);
+        }
     }
   in_target = matching->len > 0;
   if (!in_target)
@@ -658,15 +674,17 @@ answer (CbDbSets *s, const guint8 to[32], const char *to_addr, CbDbSetId target)
     g_ptr_array_set_size (matching, max);
   if (in_target && matching->len + OTHERS_IN_ANSWER <= max)
     {
-      /* And a few contacts elsewhere. */
+      /* And a contact in each of a few other sets (none in the target). */
       g_autoptr(GPtrArray) others = g_ptr_array_new ();
 
-      g_hash_table_iter_init (&iter, s->hosts);
+      g_hash_table_iter_init (&iter, s->sets);
       while (g_hash_table_iter_next (&iter, NULL, &value))
         {
-          Host *host = value;
-          if (memcmp (host->id, to, 32) != 0 && closeness (host->hash, target) < target.level)
-            g_ptr_array_add (others, host);
+          TrackedSet *set = value;
+          Host *c = set->contacts->pdata[0];
+
+          if (memcmp (c->id, to, 32) != 0 && closeness (c->hash, target) < target.level)
+            g_ptr_array_add (others, c);
         }
       shuffle_prefix (s, others, OTHERS_IN_ANSWER);
       for (guint i = 0; i < others->len && i < OTHERS_IN_ANSWER; i++)

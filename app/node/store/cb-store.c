@@ -67,6 +67,9 @@ typedef struct {
   guint64      first_seq;
   guint8       sig[64];
   GPtrArray   *entries;
+  CbLogEntry **decoded;       /* by the verifier: NULL-terminated */
+  guint8       first_prev[32];
+  guint8       last_hash[32];
   /* results */
   guint64      seq;
   guint64      hlc;
@@ -85,7 +88,9 @@ struct _CbStore
   guint8        secret[64];
   guint8        self_id[32];
   GHashTable   *systems;      /* name -> StoreSystem* */
-  GAsyncQueue  *queue;        /* Job* */
+  GAsyncQueue  *queue;        /* Job*, to the writer thread */
+  GAsyncQueue  *verify_queue; /* Job*: remote runs and syncs go through the verifier first */
+  GThread      *verifier;
   GThread      *thread;
   GThread      *checkpointer;
   GAsyncQueue  *checkpoints;  /* StoreSystem* to checkpoint, or the store itself to stop */
@@ -134,6 +139,9 @@ job_free (Job *job)
 {
   g_clear_pointer (&job->changeset, g_bytes_unref);
   g_clear_pointer (&job->entries, g_ptr_array_unref);
+  for (guint i = 0; job->decoded != NULL && job->decoded[i] != NULL; i++)
+    cb_log_entry_free (job->decoded[i]);
+  g_free (job->decoded);
   g_clear_pointer (&job->staged, g_hash_table_unref);
   g_clear_error (&job->error);
   g_free (job);
@@ -353,7 +361,57 @@ run_local (CbStore     *self,
   return TRUE;
 }
 
-/* Another writer's run of entries, verified before anything is stored. */
+/* The checks of another writer's run that need nothing of our state, on
+ * the verifier thread, so the writer thread only applies: every entry
+ * decodes, the chain holds within the run (from the first entry's own
+ * predecessor), the writer's signature covers the last entry, and every
+ * changeset is well-formed, within the schema and accepted by the
+ * system's own rules.  The link to what we hold is checked when applying. */
+static void
+verify_remote (Job *job)
+{
+  StoreSystem *sys = job->sys;
+  g_autoptr(CbLogEntry) first = NULL;
+  g_autoptr(GError) local_error = NULL;
+  char writer_hex[17];
+  guint n = job->entries->len;
+
+  cb_hex_encode_into (job->writer, 8, writer_hex);
+  first = cb_log_entry_decode (g_bytes_get_data (job->entries->pdata[0], NULL),
+                               g_bytes_get_size (job->entries->pdata[0]), &job->error);
+  if (first == NULL)
+    return;
+  memcpy (job->first_prev, first->prev, 32);
+  if (!cb_log_verify_batch (sys->name, job->writer, job->first_seq, first->prev,
+                            (GBytes * const *) job->entries->pdata, n, job->sig, &job->decoded,
+                            job->last_hash, &job->error))
+    return;
+  for (guint i = 0; i < n; i++)
+    {
+      CbLogEntry *entry = job->decoded[i];
+      guint n_ops = 0;
+
+      if (!cb_changeset_validate (sys->schema, g_bytes_get_data (entry->payload, NULL),
+                                  g_bytes_get_size (entry->payload), &n_ops, &local_error))
+        {
+          g_set_error (&job->error, CB_STORE_ERROR, CB_STORE_ERROR_INVALID,
+                       "entry %" G_GUINT64_FORMAT " of writer %s: %s", entry->seq, writer_hex,
+                       local_error->message);
+          return;
+        }
+      if (sys->validator != NULL
+          && !sys->validator (sys->name, job->writer, entry->payload, sys->validator_data,
+                              &local_error))
+        {
+          g_set_error (&job->error, CB_STORE_ERROR, CB_STORE_ERROR_INVALID,
+                       "entry %" G_GUINT64_FORMAT " of writer %s is refused by %s: %s",
+                       entry->seq, writer_hex, sys->name, local_error->message);
+          return;
+        }
+    }
+}
+
+/* Another writer's verified run: linked to what we hold, then stored. */
 static gboolean
 run_remote (CbStore     *self,
             StoreSystem *sys,
@@ -364,8 +422,6 @@ run_remote (CbStore     *self,
   g_autoptr(GBytes) writer = id_bytes (job->writer);
   Head *head = head_lookup (sys, txn_staged, job, writer, error);
   guint8 prev[32] = { 0 };
-  guint8 last_hash[32];
-  CbLogEntry **decoded = NULL;
   g_autoptr(GError) local_error = NULL;
   char writer_hex[17];
   gboolean ok = FALSE;
@@ -404,20 +460,22 @@ run_remote (CbStore     *self,
           sqlite3_finalize (stmt);
         }
     }
-
-  if (!cb_log_verify_batch (sys->name, job->writer, job->first_seq, prev,
-                            (GBytes * const *) job->entries->pdata, n, job->sig, &decoded,
-                            last_hash, error))
-    return FALSE;
+  if (memcmp (prev, job->first_prev, 32) != 0)
+    {
+      g_set_error (error, CB_LOG_ERROR, CB_LOG_ERROR_BROKEN_CHAIN,
+                   "entry %" G_GUINT64_FORMAT " of writer %s: its prev is not the hash of "
+                   "entry %" G_GUINT64_FORMAT " as we hold it (a broken or forked chain)",
+                   job->first_seq, writer_hex, job->first_seq - 1);
+      return FALSE;
+    }
 
   for (guint i = 0; i < n; i++)
     {
-      CbLogEntry *entry = decoded[i];
+      CbLogEntry *entry = job->decoded[i];
       GBytes *encoded = g_ptr_array_index (job->entries, i);
       guint8 hash[32];
       CbStamp stamp;
       guint applied = 0, superseded = 0;
-      guint n_ops = 0;
 
       cb_log_entry_hash (g_bytes_get_data (encoded, NULL), g_bytes_get_size (encoded), hash);
       if (entry->seq <= head->seq)
@@ -431,23 +489,6 @@ run_remote (CbStore     *self,
               goto out;
             }
           continue;
-        }
-      if (!cb_changeset_validate (sys->schema, g_bytes_get_data (entry->payload, NULL),
-                                  g_bytes_get_size (entry->payload), &n_ops, &local_error))
-        {
-          g_set_error (error, CB_STORE_ERROR, CB_STORE_ERROR_INVALID,
-                       "entry %" G_GUINT64_FORMAT " of writer %s: %s", entry->seq, writer_hex,
-                       local_error->message);
-          goto out;
-        }
-      if (sys->validator != NULL
-          && !sys->validator (sys->name, job->writer, entry->payload, sys->validator_data,
-                              &local_error))
-        {
-          g_set_error (error, CB_STORE_ERROR, CB_STORE_ERROR_INVALID,
-                       "entry %" G_GUINT64_FORMAT " of writer %s is refused by %s: %s",
-                       entry->seq, writer_hex, sys->name, local_error->message);
-          goto out;
         }
       g_mutex_lock (&self->clock_lock);
       ok = cb_hlc_observe (&self->clock, entry->hlc, wall_ms (), MAX_CLOCK_DRIFT_MS, &local_error);
@@ -473,13 +514,10 @@ run_remote (CbStore     *self,
       job->rows += applied;
       job->max_hlc = MAX (job->max_hlc, entry->hlc);
     }
-  stage_head (job, writer, job->first_seq + n - 1, last_hash);
+  stage_head (job, writer, job->first_seq + n - 1, job->last_hash);
   ok = TRUE;
 
 out:
-  for (guint i = 0; decoded != NULL && decoded[i] != NULL; i++)
-    cb_log_entry_free (decoded[i]);
-  g_free (decoded);
   return ok;
 }
 
@@ -538,6 +576,8 @@ run_group (CbStore     *self,
       Job *job = jobs->pdata[i];
       gboolean ok;
 
+      if (job->error != NULL)
+        continue;  /* the verifier refused it */
       exec (sys->wdb, "SAVEPOINT job", NULL);
       ok = job->kind == JOB_LOCAL ? run_local (self, sys, txn_staged, job, &job->error)
                                   : run_remote (self, sys, txn_staged, job, &job->error);
@@ -603,6 +643,27 @@ on_wal_commit (void *data, sqlite3 *db, const char *schema, int frames)
       && g_atomic_int_compare_and_exchange (&sys->checkpoint_pending, 0, 1))
     g_async_queue_push (sys->store_checkpoints, sys);
   return SQLITE_OK;
+}
+
+/* Other writers' runs are checked here, in arrival order, while the writer
+ * thread applies the ones before them; syncs pass through so they stay
+ * behind every run queued before them. */
+static gpointer
+verifier_thread (gpointer data)
+{
+  CbStore *self = data;
+
+  for (;;)
+    {
+      Job *job = g_async_queue_pop (self->verify_queue);
+
+      if (job->kind == JOB_REMOTE)
+        verify_remote (job);
+      g_async_queue_push (self->queue, job);
+      if (job->kind == JOB_STOP)
+        break;
+    }
+  return NULL;
 }
 
 static gpointer
@@ -721,7 +782,7 @@ queue_job (CbStore             *self,
   g_task_set_source_tag (job->task, source_tag);
   g_task_set_task_data (job->task, job, (GDestroyNotify) job_free);
   g_object_ref (job->task);  /* dropped by complete_job */
-  g_async_queue_push (self->queue, job);
+  g_async_queue_push (job->kind == JOB_LOCAL ? self->queue : self->verify_queue, job);
 }
 
 void
@@ -1194,8 +1255,11 @@ cb_store_close (CbStore *self)
     {
       Job *stop = g_new0 (Job, 1);
 
+      /* Through the verifier, which hands it on to the writer. */
       stop->kind = JOB_STOP;
-      g_async_queue_push (self->queue, stop);
+      g_async_queue_push (self->verify_queue, stop);
+      g_thread_join (self->verifier);
+      self->verifier = NULL;
       g_thread_join (self->thread);
       self->thread = NULL;
       /* Complete what the thread handed back. */
@@ -1227,6 +1291,7 @@ cb_store_finalize (GObject *object)
 
   g_hash_table_unref (self->systems);
   g_async_queue_unref (self->queue);
+  g_async_queue_unref (self->verify_queue);
   g_async_queue_unref (self->checkpoints);
   g_main_context_unref (self->context);
   g_mutex_clear (&self->clock_lock);
@@ -1271,7 +1336,9 @@ cb_store_new (const char    *data_dir,
   crypto_sign_ed25519_sk_to_pk (self->self_id, self->secret);
   self->context = g_main_context_ref_thread_default ();
   self->checkpoints = g_async_queue_new ();
+  self->verify_queue = g_async_queue_new ();
   self->thread = g_thread_new ("cb-store-writer", writer_thread, self);
+  self->verifier = g_thread_new ("cb-store-verify", verifier_thread, self);
   self->checkpointer = g_thread_new ("cb-store-ckpt", checkpointer_thread, self);
   return g_steal_pointer (&self);
 }

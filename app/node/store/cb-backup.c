@@ -180,7 +180,8 @@ cb_backup_seal_with_key (const CbBackupInfo  *info,
                          GError             **error)
 {
   g_autoptr(GByteArray) out = g_byte_array_new ();
-  g_autoptr(GByteArray) plain = g_byte_array_new ();
+  /* Sized, so its data is never NULL, even for an empty backup. */
+  g_autoptr(GByteArray) plain = g_byte_array_sized_new (64);
   g_autofree char *header = NULL;
   crypto_secretstream_xchacha20poly1305_state st;
   guint8 stream_header[STREAM_HEADER];
@@ -330,7 +331,8 @@ cb_backup_open_with_key (GBytes        *backup,
                          CbBackupInfo  *info,
                          GError       **error)
 {
-  g_autoptr(GByteArray) plain = g_byte_array_new ();
+  /* Sized, so its data is never NULL, even when a chunk is empty. */
+  g_autoptr(GByteArray) plain = g_byte_array_sized_new (64);
   g_autoptr(GPtrArray) runs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   crypto_secretstream_xchacha20poly1305_state st;
   gsize len, header_len, off;

@@ -26,6 +26,8 @@
 /* An answer that taught us this many hosts is followed by another request
  * at once: a newcomer pulls until it has nothing more to learn. */
 #define NEWS_TO_ASK_AGAIN 4
+/* Thin sets topped up per refresh. */
+#define THIN_TOP_UPS 4
 /* Requests one lookup may take: more than the trie is deep is a loop. */
 #define MAX_LOOKUP_HOPS 12
 
@@ -815,6 +817,48 @@ row_capacity (CbDbSets *s, guint row)
   return free_bits >= 40 ? G_MAXUINT64 : 1ULL << free_bits;
 }
 
+/* A tracked set with fewer contacts than we keep: one dead contact away
+ * from unreachable. */
+static gboolean
+has_thin_set (CbDbSets *s)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, s->sets);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((TrackedSet *) value)->contacts->len < s->config.contacts_per_set)
+      return TRUE;
+  return FALSE;
+}
+
+/* Asks the contact of a few sets we know too few hosts in for more of
+ * them (the answer lists the set's members): a set must not hang on one
+ * contact that may die. */
+static void
+top_up_thin_sets (CbDbSets *s)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint asked = 0;
+
+  g_hash_table_iter_init (&iter, s->sets);
+  while (asked < THIN_TOP_UPS && g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      TrackedSet *set = value;
+
+      if (set->contacts->len < s->config.contacts_per_set && set->contacts->len > 0)
+        {
+          CbDbSetId target = { s->level, set->prefix };
+          Host *c = set->contacts->pdata[g_rand_int_range (s->rand, 0,
+                                                           (gint32) set->contacts->len)];
+
+          send_request (s, c, target);
+          asked++;
+        }
+    }
+}
+
 /* A set to look up: preferably one we do not track yet, in a row that is
  * not complete, so tables fill quickly; otherwise any (refreshing). */
 static CbDbSetId
@@ -888,7 +932,8 @@ cb_dbsets_tick (CbDbSets *s,
     {
       guint64 other_sets = s->level >= 32 ? G_MAXUINT32 : (1ULL << s->level) - 1;
       gboolean incomplete = g_hash_table_size (s->sets) < MIN (other_sets,
-                                                                (guint64) s->config.sets_tracked);
+                                                                (guint64) s->config.sets_tracked)
+                            || has_thin_set (s);
 
       if (s->level > 0)
         {
@@ -896,6 +941,7 @@ cb_dbsets_tick (CbDbSets *s,
           s->lookup_hops = 0;
           continue_lookup (s);
         }
+      top_up_thin_sets (s);
       s->next_refresh_ms = now_ms + jitter (s, incomplete ? s->config.gossip_interval_ms
                                                           : s->config.refresh_interval_ms);
     }

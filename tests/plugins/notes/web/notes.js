@@ -1,0 +1,1 @@
+window.notesLoaded = true;

@@ -8,7 +8,6 @@
 
 #include "cb-node-private.h"
 
-#include "cb-builtin-systems.h"
 #include "cb-changeset.h"
 #include "cb-hex.h"
 #include "cb-hlc.h"
@@ -32,11 +31,9 @@ cb_node_host_system (CbNode      *self,
                      const char  *system,
                      GError     **error)
 {
-  g_autoptr(CbSchema) schema = NULL;
-
   g_return_val_if_fail (!self->running, FALSE);
-  schema = cb_builtin_system_schema (system, error);
-  if (schema == NULL)
+  /* Built in, or an installed app (cb-node-apps.c). */
+  if (!_cb_node_apps_check_system (self, system, error))
     return FALSE;
   if (self->hosted == NULL)
     self->hosted = g_ptr_array_new_with_free_func (g_free);
@@ -53,6 +50,8 @@ _cb_node_data_start (CbNode  *self,
 {
   self->banned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->replication = cb_replication_new (ANTI_ENTROPY_MS);
+  /* Installed apps load now and join the hosted systems. */
+  _cb_node_apps_start (self);
   if (self->hosted == NULL || self->hosted->len == 0)
     return TRUE;
   self->store = cb_store_new (self->data_dir, self->identity->secret_key, error);
@@ -61,12 +60,27 @@ _cb_node_data_start (CbNode  *self,
   for (guint i = 0; i < self->hosted->len; i++)
     {
       const char *system = self->hosted->pdata[i];
-      g_autoptr(CbSchema) schema = cb_builtin_system_schema (system, error);
+      CbStoreValidator validator = NULL;
+      gpointer validator_data = NULL;
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(CbSchema) schema = _cb_node_apps_resolve (self, system, &validator,
+                                                          &validator_data, &local_error);
       GHashTableIter iter;
       gpointer key, value;
 
-      if (schema == NULL
-          || !cb_store_host (self->store, schema, cb_builtin_system_validator (system), NULL, error))
+      if (schema == NULL && _cb_node_apps_is_app (self, system))
+        {
+          /* An app that did not load is reported; the node runs on. */
+          g_warning ("not hosting %s: %s", system, local_error->message);
+          g_ptr_array_remove_index (self->hosted, i--);
+          continue;
+        }
+      if (schema == NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      if (!cb_store_host (self->store, schema, validator, validator_data, error))
         return FALSE;
       g_hash_table_iter_init (&iter, cb_store_get_vector (self->store, system));
       while (g_hash_table_iter_next (&iter, &key, &value))
@@ -528,6 +542,70 @@ on_put (GObject      *source,
     }
   g_free (op->system);
   g_free (op);
+}
+
+/* ---- local writes of apps ---- */
+
+static void
+on_app_written (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GTask *task = user_data;
+  CbNode *self = g_task_get_source_object (task);
+  const char *system = g_task_get_task_data (task);
+  GError *error = NULL;
+  guint64 seq = 0;
+
+  if (!cb_store_write_finish (CB_STORE (source), result, &seq, NULL, &error))
+    g_task_return_error (task, error);
+  else
+    {
+      if (self->running)
+        {
+          cb_replication_local_advanced (self->replication, system, self->identity->public_key,
+                                         seq);
+          pump (self);
+          _cb_node_emit_changed (self);
+        }
+      g_task_return_boolean (task, TRUE);
+    }
+  g_object_unref (task);
+}
+
+void
+_cb_node_data_write_async (CbNode              *self,
+                           const char          *system,
+                           GBytes              *changeset,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  GError *error = NULL;
+
+  g_task_set_source_tag (task, _cb_node_data_write_async);
+  g_task_set_task_data (task, g_strdup (system), g_free);
+  if (!self->running || !hosts (self, system))
+    g_set_error (&error, CB_STORE_ERROR, CB_STORE_ERROR_UNKNOWN_SYSTEM,
+                 "this node does not host %s now", system);
+  else
+    check_not_dormant (self, system, &error);
+  if (error != NULL)
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  cb_store_write_async (self->store, system, changeset, cancellable, on_app_written, task);
+}
+
+gboolean
+_cb_node_data_write_finish (CbNode        *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* {"system", "table", "rows": [{…}, …]} or "row": {…}; "delete": [{key…}] */

@@ -87,6 +87,11 @@ struct _CbNode
   GPtrArray       *cloud_queries;
   guint            sets_source;
   gint64           sets_at_ms;
+
+  /* Cloud apps (cb-node-apps.c). */
+  struct _CbApps  *apps;
+  GPtrArray       *app_modules;   /* CbPluginModule* the store has held: kept until it closes */
+  GHashTable      *app_seqs;      /* system -> guint64*: sum of its vector when last told */
 };
 
 gint64  _cb_node_now_ms         (void);
@@ -140,6 +145,22 @@ void     _cb_node_restore           (CbNode *self, const char *system, const cha
 
 /* Where to dial a peer: its membership address, else what a db-set knows. */
 const char *_cb_node_peer_addr      (CbNode *self, const guint8 peer[32], CbMember *scratch);
+
+/* Local writes of apps: dormancy is checked, the write streams to peers. */
+void     _cb_node_data_write_async  (CbNode *self, const char *system, GBytes *changeset,
+                                     GCancellable *cancellable, GAsyncReadyCallback callback,
+                                     gpointer user_data);
+gboolean _cb_node_data_write_finish (CbNode *self, GAsyncResult *result, GError **error);
+
+/* cb-node-apps.c */
+gboolean  _cb_node_apps_check_system (CbNode *self, const char *system, GError **error);
+gboolean  _cb_node_apps_is_app       (CbNode *self, const char *system);
+CbSchema *_cb_node_apps_resolve      (CbNode *self, const char *system, CbStoreValidator *validator,
+                                      gpointer *validator_data, GError **error);
+void      _cb_node_apps_start        (CbNode *self);
+gboolean  _cb_node_apps_control      (CbNode *self, const char *command, JsonObject *request,
+                                      CbControlReply *reply);
+void      _cb_node_apps_free         (CbNode *self);
 
 /* cb-node-status.c */
 const char *_cb_member_state_name (CbMemberState state);

@@ -327,7 +327,8 @@ handle_control (JsonObject     *request,
 
   if (g_strcmp0 (command, "status") == 0)
     cb_control_reply_return (reply, cb_node_get_status (self));
-  else if (!_cb_node_data_control (self, command, request, reply))
+  else if (!_cb_node_data_control (self, command, request, reply)
+           && !_cb_node_apps_control (self, command, request, reply))
     {
       g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                    "unknown control command \"%s\"", command);
@@ -593,6 +594,7 @@ cb_node_dispose (GObject *object)
   _cb_node_query_free (self);
   _cb_node_sets_free (self);
   _cb_node_data_free (self);
+  _cb_node_apps_free (self);
   G_OBJECT_CLASS (cb_node_parent_class)->dispose (object);
 }
 

@@ -52,6 +52,9 @@ typedef struct {
   sqlite3          *rdb;
   GHashTable       *vector;   /* GBytes writer -> guint64* */
   CbStoreStats      stats;
+  /* Jobs queued and not completed; an unhosted system waits for them. */
+  guint             pending;
+  gboolean          closing;
 } StoreSystem;
 
 typedef enum { JOB_LOCAL, JOB_REMOTE, JOB_SYNC, JOB_STOP } JobKind;
@@ -754,6 +757,8 @@ complete_job (gpointer data)
     }
   else
     job_free (job);
+  if (sys != NULL && --sys->pending == 0 && sys->closing)
+    system_free (sys);
   return G_SOURCE_REMOVE;
 }
 
@@ -782,6 +787,7 @@ queue_job (CbStore             *self,
   g_task_set_source_tag (job->task, source_tag);
   g_task_set_task_data (job->task, job, (GDestroyNotify) job_free);
   g_object_ref (job->task);  /* dropped by complete_job */
+  job->sys->pending++;
   g_async_queue_push (job->kind == JOB_LOCAL ? self->queue : self->verify_queue, job);
 }
 
@@ -1025,6 +1031,31 @@ cb_store_host (CbStore           *self,
   g_hash_table_insert (self->systems, sys->name, sys);
   g_debug ("hosting %s in %s (%" G_GUINT64_FORMAT " entries)", name, sys->path, sys->stats.entries);
   return TRUE;
+}
+
+void
+cb_store_unhost (CbStore    *self,
+                 const char *system)
+{
+  StoreSystem *sys = g_hash_table_lookup (self->systems, system);
+
+  if (sys == NULL)
+    return;
+  /* No new jobs find it; the queued ones complete, then it closes. */
+  g_hash_table_steal (self->systems, system);
+  sys->closing = TRUE;
+  if (sys->pending == 0)
+    system_free (sys);
+  g_debug ("no longer hosting %s", system);
+}
+
+char *
+cb_store_system_path (const char *data_dir,
+                      const char *system)
+{
+  g_autofree char *file = file_name_for (system);
+
+  return g_build_filename (data_dir, "store", file, NULL);
 }
 
 gboolean

@@ -50,6 +50,14 @@ gboolean  cb_store_host          (CbStore          *self,
                                   CbStoreValidator  validator,
                                   gpointer          validator_data,
                                   GError          **error);
+/* Stops hosting: the system's queued writes complete, then its database
+ * closes (its files stay).  Its validator is not called after the jobs
+ * queued before this. */
+void      cb_store_unhost        (CbStore          *self,
+                                  const char       *system);
+/* DATA/store/<system>.db, where cb_store_new (data_dir) keeps the system. */
+char     *cb_store_system_path   (const char       *data_dir,
+                                  const char       *system);
 gboolean  cb_store_hosts         (CbStore          *self,
                                   const char       *system);
 GStrv     cb_store_list_systems  (CbStore          *self);

@@ -5,6 +5,7 @@
 #include "cb-cloud-init.h"
 #include "cb-control.h"
 #include "cb-node.h"
+#include "cmd-apps.h"
 
 #include <errno.h>
 #include <gio/gunixinputstream.h>
@@ -599,6 +600,7 @@ static const Command commands[] = {
   { "digest",     "Hash a system's tables, to compare replicas", cmd_digest },
   { "backup",     "Write an encrypted backup of a system to a public domain", cmd_backup },
   { "restore",    "Restore a system from an encrypted backup", cmd_restore },
+  { "apps",       "Install and manage cloud apps (apps --help)", cb_cmd_apps },
 };
 
 static void

@@ -2262,11 +2262,14 @@ on_builtin_added (GObject      *source,
                   GAsyncResult *result,
                   gpointer      user_data)
 {
+  GTask *task = user_data;
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) added = cb_apps_add_repository_finish (CB_APPS (source), result, &error);
 
   if (added == NULL)
     g_warning ("the default app repository cannot be listed: %s", error->message);
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
 }
 
 static void
@@ -2274,17 +2277,40 @@ on_builtin_refreshed (GObject      *source,
                       GAsyncResult *result,
                       gpointer      user_data)
 {
+  GTask *task = user_data;
   g_autoptr(GError) error = NULL;
 
   if (!refresh_repo_finish (CB_APPS (source), result, &error))
     g_warning ("the default app repository: %s", error->message);
   emit_changed (CB_APPS (source));
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
 }
 
 void
 cb_apps_start (CbApps *self)
 {
+  cb_apps_start_async (self, NULL, NULL, NULL);
+}
+
+gboolean
+cb_apps_start_finish (CbApps        *self,
+                      GAsyncResult  *result,
+                      GError       **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+cb_apps_start_async (CbApps              *self,
+                     GCancellable        *cancellable,
+                     GAsyncReadyCallback  callback,
+                     gpointer             user_data)
+{
   g_autoptr(GPtrArray) apps = cb_app_state_list_apps (self->state);
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, cb_apps_start_async);
 
   for (guint i = 0; i < apps->len; i++)
     {
@@ -2307,12 +2333,18 @@ cb_apps_start (CbApps *self)
       g_autoptr(CbAppRepo) repo = url != NULL ? cb_app_state_get_repo (self->state, url) : NULL;
 
       if (repo != NULL)
-        refresh_repo_async (self, repo->id, NULL, on_builtin_refreshed, NULL);
-      else if (added == NULL)
+        {
+          refresh_repo_async (self, repo->id, cancellable, on_builtin_refreshed, task);
+          return;
+        }
+      if (added == NULL)
         {
           /* First start only: a person who removes it keeps it removed. */
           cb_app_state_set_meta (self->state, "builtin-added", "1", NULL);
-          add_repository (self, uri, TRUE, NULL, on_builtin_added, NULL);
+          add_repository (self, uri, TRUE, cancellable, on_builtin_added, task);
+          return;
         }
     }
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
 }

@@ -83,6 +83,14 @@ void            cb_apps_set_builtin_repository (CbApps                *self,
 /* Lists the builtin repository on first start and loads the enabled
  * installed apps; failures are reported per app, never fatal. */
 void            cb_apps_start                 (CbApps                 *self);
+/* The same; done once the builtin repository is listed and refreshed. */
+void            cb_apps_start_async           (CbApps                 *self,
+                                               GCancellable           *cancellable,
+                                               GAsyncReadyCallback     callback,
+                                               gpointer                user_data);
+gboolean        cb_apps_start_finish          (CbApps                 *self,
+                                               GAsyncResult           *result,
+                                               GError                **error);
 /* Stops and unloads every app (the node is going away). */
 void            cb_apps_stop                  (CbApps                 *self);
 

@@ -39,7 +39,8 @@ build: deps $(BUILD_DIR)/build.ninja
 # Runs the uninstalled build with its own compiled schemas; the profile's
 # data goes to the usual XDG directories.
 run: build
-	GSETTINGS_SCHEMA_DIR=$(BUILD_DIR)/data $(BUILD_DIR)/app/shell/cloud-bevy $(ARGS)
+	GSETTINGS_SCHEMA_DIR=$(BUILD_DIR)/data CB_DEFAULT_REPO=$(BUILD_DIR)/plugins/repo \
+	  $(BUILD_DIR)/app/shell/cloud-bevy $(ARGS)
 
 # Tests run under AddressSanitizer + UndefinedBehaviorSanitizer in their own
 # build directory, so `make run` keeps an unsanitized, fast build.
@@ -61,6 +62,7 @@ bench: check-deps build
 	$(BUILD_DIR)/tests/bench/bench-materialize
 	python3 tests/bench/replication --build-dir $(BUILD_DIR)
 	python3 tests/bench/visibility --build-dir $(BUILD_DIR)
+	G_TEST_SRCDIR=tests $(BUILD_DIR)/tests/bench/bench-apps-install $(BUILD_DIR)/tests/plugins
 	python3 tests/bench/membership --build-dir $(BUILD_DIR)
 	python3 tests/bench/startup --build-dir $(BUILD_DIR)
 

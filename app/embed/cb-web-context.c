@@ -14,6 +14,8 @@ struct _CbWebContext {
   WebKitWebContext *web_context;
   WebKitNetworkSession *network_session;
   CbCloudScheme *cloud_scheme;
+  CbCloudappScheme *cloudapp_scheme;
+  WebKitUserContentManager *user_content_manager;
 };
 
 G_DEFINE_FINAL_TYPE (CbWebContext, cb_web_context, G_TYPE_OBJECT)
@@ -26,6 +28,8 @@ cb_web_context_dispose (GObject *object)
   g_clear_object (&self->network_session);
   g_clear_object (&self->web_context);
   g_clear_object (&self->cloud_scheme);
+  g_clear_object (&self->cloudapp_scheme);
+  g_clear_object (&self->user_content_manager);
   G_OBJECT_CLASS (cb_web_context_parent_class)->dispose (object);
 }
 
@@ -70,6 +74,9 @@ cb_web_context_new (const char *data_dir,
 
   self->cloud_scheme = cb_cloud_scheme_new ();
   cb_cloud_scheme_attach (self->cloud_scheme, self->web_context);
+  self->user_content_manager = webkit_user_content_manager_new ();
+  self->cloudapp_scheme = cb_cloudapp_scheme_new ();
+  cb_cloudapp_scheme_attach (self->cloudapp_scheme, self->web_context, self->user_content_manager);
 
   return self;
 }
@@ -102,4 +109,18 @@ cb_web_context_get_cloud_scheme (CbWebContext *self)
 {
   g_return_val_if_fail (CB_IS_WEB_CONTEXT (self), NULL);
   return self->cloud_scheme;
+}
+
+CbCloudappScheme *
+cb_web_context_get_cloudapp_scheme (CbWebContext *self)
+{
+  g_return_val_if_fail (CB_IS_WEB_CONTEXT (self), NULL);
+  return self->cloudapp_scheme;
+}
+
+WebKitUserContentManager *
+cb_web_context_get_user_content_manager (CbWebContext *self)
+{
+  g_return_val_if_fail (CB_IS_WEB_CONTEXT (self), NULL);
+  return self->user_content_manager;
 }

@@ -141,6 +141,7 @@ cb_web_view_new (CbWebContext *context)
   return g_object_new (CB_TYPE_WEB_VIEW,
                        "web-context", cb_web_context_get_web_context (context),
                        "network-session", cb_web_context_get_network_session (context),
+                       "user-content-manager", cb_web_context_get_user_content_manager (context),
                        NULL);
 }
 

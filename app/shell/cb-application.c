@@ -10,6 +10,8 @@
 #include "cb-address.h"
 #include "cb-node.h"
 #include "cb-node-page.h"
+#include "cb-apps-page.h"
+#include "cb-node-apps.h"
 
 struct _CbApplication {
   AdwApplication parent_instance;
@@ -17,6 +19,7 @@ struct _CbApplication {
   GSettings *settings;
   CbNode *node;
   CbNodePage *node_page;
+  CbAppsPage *apps_page;
   guint node_start_source;
 };
 
@@ -293,6 +296,9 @@ start_profile_node (GError **error)
     return NULL;
   if (listen != NULL && *listen != '\0')
     cb_node_set_listen (node, listen);
+  /* The browser shows apps' native UIs: it fetches their UI modules. */
+  if (cb_node_get_apps (node) != NULL)
+    cb_apps_set_with_ui (cb_node_get_apps (node), TRUE);
   if (cb_node_start (node, &local_error))
     return g_steal_pointer (&node);
   if (listen != NULL || !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
@@ -323,6 +329,12 @@ start_node_idle (gpointer user_data)
     g_info ("cloud node %s started", cb_node_get_id (self->node));
   self->node_page = cb_node_page_new (cb_web_context_get_cloud_scheme (context), self->node,
                                       error != NULL ? error->message : NULL);
+  self->apps_page = cb_apps_page_new (cb_web_context_get_cloud_scheme (context),
+                                      cb_web_context_get_user_content_manager (context), self->node,
+                                      error != NULL ? error->message : NULL);
+  if (self->node != NULL)
+    cb_cloudapp_scheme_set_apps (cb_web_context_get_cloudapp_scheme (context),
+                                 cb_node_get_apps (self->node));
   return G_SOURCE_REMOVE;
 }
 
@@ -391,6 +403,7 @@ cb_application_dispose (GObject *object)
   CbApplication *self = CB_APPLICATION (object);
 
   g_clear_object (&self->node_page);
+  g_clear_object (&self->apps_page);
   g_clear_object (&self->node);
   g_clear_object (&self->web_context);
   g_clear_object (&self->settings);

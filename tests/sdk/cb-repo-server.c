@@ -11,6 +11,7 @@ struct _CbRepoServer {
   GHashTable *pages;     /* "org" or "org/repo" -> dir */
   GHashTable *endless;   /* path set */
   GHashTable *drip;      /* path -> interval ms */
+  GHashTable *throttle;  /* path -> guint[2]: bytes per tick, interval ms */
   GHashTable *hits;      /* path -> count */
   GPtrArray  *streams;   /* Stream* still going */
 };
@@ -20,11 +21,18 @@ typedef struct {
   SoupServerMessage *msg;
   guint              source;
   gboolean           done;
+  GBytes            *data;     /* throttled: the file, sent chunk by chunk */
+  gsize              offset;
+  guint              chunk;
 } Stream;
 
 static char *
 test_file (const char *name)
 {
+  const char *data = g_getenv ("CB_TEST_SDK_DATA");
+
+  if (data != NULL)
+    return g_build_filename (data, name, NULL);
   return g_build_filename (g_getenv ("G_TEST_SRCDIR"), "sdk", "data", name, NULL);
 }
 
@@ -105,6 +113,26 @@ drip_one (gpointer user_data)
       stream->source = 0;
       return G_SOURCE_REMOVE;
     }
+  if (stream->data != NULL)
+    {
+      gsize left = g_bytes_get_size (stream->data) - stream->offset;
+      gsize n = MIN (left, stream->chunk);
+      SoupMessageBody *body = soup_server_message_get_response_body (stream->msg);
+
+      soup_message_body_append (body, SOUP_MEMORY_COPY,
+                                (const guint8 *) g_bytes_get_data (stream->data, NULL) + stream->offset, n);
+      stream->offset += n;
+      if (stream->offset == g_bytes_get_size (stream->data))
+        {
+          soup_message_body_complete (body);
+          stream->done = TRUE;
+          stream->source = 0;
+          soup_server_message_unpause (stream->msg);
+          return G_SOURCE_REMOVE;
+        }
+      soup_server_message_unpause (stream->msg);
+      return G_SOURCE_CONTINUE;
+    }
   soup_message_body_append (soup_server_message_get_response_body (stream->msg),
                             SOUP_MEMORY_STATIC, "x", 1);
   soup_server_message_unpause (stream->msg);
@@ -112,6 +140,15 @@ drip_one (gpointer user_data)
 }
 
 static void
+stream_free (gpointer data)
+{
+  Stream *stream = data;
+
+  g_clear_pointer (&stream->data, g_bytes_unref);
+  g_free (stream);
+}
+
+static Stream *
 start_stream (CbRepoServer *self, SoupServerMessage *msg, guint drip_ms)
 {
   Stream *stream = g_new0 (Stream, 1);
@@ -131,6 +168,7 @@ start_stream (CbRepoServer *self, SoupServerMessage *msg, guint drip_ms)
     }
   else
     stream->source = g_timeout_add (drip_ms, drip_one, stream);
+  return stream;
 }
 
 static void
@@ -199,7 +237,22 @@ handle (SoupServer        *soup,
     g_autofree char *name = g_strndup (rest, len);
     const char *dir = g_hash_table_lookup (self->dirs, name);
     g_autofree char *file = dir != NULL ? g_build_filename (dir, rest + len, NULL) : g_strdup ("/nonexistent");
+    guint *throttle = g_hash_table_lookup (self->throttle, path);
+    g_autofree char *contents = NULL;
+    gsize size = 0;
 
+    if (throttle != NULL && g_file_get_contents (file, &contents, &size, NULL))
+      {
+        /* Sent whole, but slowly: progress can be watched. */
+        g_hash_table_insert (self->drip, g_strdup (path), GUINT_TO_POINTER (throttle[1]));
+        Stream *stream = start_stream (self, msg, throttle[1]);
+        g_hash_table_remove (self->drip, path);
+        stream->data = g_bytes_new_take (g_steal_pointer (&contents), size);
+        stream->chunk = throttle[0];
+        soup_message_headers_set_content_length (soup_server_message_get_response_headers (msg),
+                                                 (goffset) size);
+        return;
+      }
     serve_file (msg, file);
   }
 }
@@ -224,7 +277,8 @@ cb_repo_server_new (GError **error)
   self->endless = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->drip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->hits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->streams = g_ptr_array_new_with_free_func (g_free);
+  self->streams = g_ptr_array_new_with_free_func (stream_free);
+  self->throttle = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   soup_server_add_handler (self->soup, NULL, handle, self, NULL);
   address = g_inet_socket_address_new (loopback, 0);
   if (!soup_server_listen (self->soup, address, SOUP_SERVER_LISTEN_HTTPS, error))
@@ -258,6 +312,7 @@ cb_repo_server_free (CbRepoServer *self)
   g_hash_table_unref (self->pages);
   g_hash_table_unref (self->endless);
   g_hash_table_unref (self->drip);
+  g_hash_table_unref (self->throttle);
   g_hash_table_unref (self->hits);
   g_free (self);
 }
@@ -315,4 +370,17 @@ cb_repo_server_hits (CbRepoServer *self,
                      const char   *path)
 {
   return GPOINTER_TO_UINT (g_hash_table_lookup (self->hits, path));
+}
+
+void
+cb_repo_server_set_throttle (CbRepoServer *self,
+                             const char   *path,
+                             guint         bytes_per_tick,
+                             guint         interval_ms)
+{
+  guint *throttle = g_new (guint, 2);
+
+  throttle[0] = bytes_per_tick;
+  throttle[1] = interval_ms;
+  g_hash_table_replace (self->throttle, g_strdup (path), throttle);
 }

@@ -40,6 +40,12 @@ void          cb_repo_server_set_endless (CbRepoServer *server,
 void          cb_repo_server_set_drip    (CbRepoServer *server,
                                           const char   *path,
                                           guint         interval_ms);
+/* Requests for path (under a directory added with add_dir) get the file
+ * whole, bytes_per_tick every interval_ms. */
+void          cb_repo_server_set_throttle (CbRepoServer *server,
+                                          const char   *path,
+                                          guint         bytes_per_tick,
+                                          guint         interval_ms);
 /* Endless and dripping responses stop sending. */
 void          cb_repo_server_stop_streams (CbRepoServer *server);
 guint         cb_repo_server_hits        (CbRepoServer *server,

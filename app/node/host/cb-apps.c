@@ -57,7 +57,7 @@ struct _CbApps
   GHashTable            *busy;       /* system -> Busy* */
 };
 
-enum { SIGNAL_CHANGED, SIGNAL_PROGRESS, N_SIGNALS };
+enum { SIGNAL_CHANGED, SIGNAL_PROGRESS, SIGNAL_DATA_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (CbApps, cb_apps, G_TYPE_OBJECT)
@@ -358,6 +358,9 @@ cb_apps_class_init (CbAppsClass *klass)
   signals[SIGNAL_PROGRESS] = g_signal_new ("progress", G_TYPE_FROM_CLASS (klass),
                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 3,
                                            G_TYPE_STRING, G_TYPE_STRING, G_TYPE_DOUBLE);
+  signals[SIGNAL_DATA_CHANGED] = g_signal_new ("data-changed", G_TYPE_FROM_CLASS (klass),
+                                               G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                               G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
@@ -2126,16 +2129,22 @@ cb_apps_get_context (CbApps     *self,
 }
 
 char *
-cb_apps_get_ui_module_path (CbApps     *self,
-                            const char *system)
+cb_apps_get_ui_module_path (CbApps      *self,
+                            const char  *system,
+                            GError     **error)
 {
   g_autoptr(CbAppRecord) app = cb_app_state_get_app (self->state, system);
   g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
 
   if (app == NULL || !app->current.has_ui || !g_hash_table_contains (self->running, system))
     return NULL;
   dir = app_dir (self, app->current.dir);
-  return g_build_filename (dir, UI_FILE, NULL);
+  path = g_build_filename (dir, UI_FILE, NULL);
+  /* Checked again before its code runs, like the core module. */
+  if (!cb_repo_file_check (path, &app->current.ui, error))
+    return NULL;
+  return g_steal_pointer (&path);
 }
 
 GStrv
@@ -2251,8 +2260,10 @@ cb_apps_data_changed (CbApps     *self,
 {
   Running *run = g_hash_table_lookup (self->running, system);
 
-  if (run != NULL)
-    _cb_context_emit_changed (run->context);
+  if (run == NULL)
+    return;
+  _cb_context_emit_changed (run->context);
+  g_signal_emit (self, signals[SIGNAL_DATA_CHANGED], 0, system);
 }
 
 /* ---- start ---- */

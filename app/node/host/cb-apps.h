@@ -161,9 +161,11 @@ CbPluginModule *cb_apps_lookup_module         (CbApps                 *self,
                                                const char             *system);
 CbContext      *cb_apps_get_context           (CbApps                 *self,
                                                const char             *system);
-/* The installed native UI module, or NULL. */
+/* The installed native UI module, checked against its hash; NULL
+ * without an error when the app has none (or does not run). */
 char           *cb_apps_get_ui_module_path    (CbApps                 *self,
-                                               const char             *system);
+                                               const char             *system,
+                                               GError                **error);
 void            cb_apps_run_verb_async        (CbApps                 *self,
                                                const char             *system,
                                                const char             *verb,
@@ -191,7 +193,7 @@ char           *cb_apps_resolve_name          (CbApps                 *self,
                                                GError                **error);
 
 /* Signals: "changed" (anything the catalog shows), "progress" (system,
- * stage: "refreshing" | "downloading" | "verifying" | "loading", fraction
- * 0..1 or -1 when unknown). */
+ * stage: "refreshing" | "downloading" | "loading", fraction 0..1 or -1
+ * when unknown), "data-changed" (system: its data changed here). */
 
 G_END_DECLS

@@ -25,7 +25,7 @@
 G_BEGIN_DECLS
 
 #define CB_SYSTEM_NAME_MAX 255
-#define CB_CLOUDAPP_SCHEME "cloudapp"
+#define CB_CLOUDAPP_URI_SCHEME "cloudapp"
 
 /* FALSE with a CB_SDK_ERROR_INVALID error saying what is wrong. */
 CB_SDK_AVAILABLE_IN_1_0

@@ -75,7 +75,8 @@ hello_register (CbPlugin  *plugin,
                        "CREATE TABLE greetings (id TEXT NOT NULL PRIMARY KEY, "
                        "name TEXT NOT NULL, said_at INTEGER NOT NULL)");
   cb_plugin_add_query (plugin, "recent",
-                       "SELECT name, said_at FROM greetings ORDER BY said_at DESC LIMIT 20");
+                       "SELECT name, said_at FROM greetings ORDER BY said_at DESC "
+                       "LIMIT coalesce(:limit, 20)");
   cb_plugin_set_entry_validator (plugin, check_entry, NULL, NULL);
   cb_plugin_add_verb (plugin, "greet", "Say hello", "name=NAME", greet, NULL, NULL);
   cb_plugin_set_web_ui (plugin, hello_get_resource (), "/org/example/hello/web");

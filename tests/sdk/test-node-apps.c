@@ -347,6 +347,44 @@ test_remove_keeps_or_deletes_data (Fixture *f, gconstpointer data)
   g_assert_cmpuint (n_rows (result), ==, 0);
 }
 
+/* An installed plugin that no longer loads is reported; the node starts
+ * and hosts everything else. */
+static void
+test_broken_app_leaves_node_running (Fixture *f, gconstpointer data)
+{
+  g_autofree char *core = g_build_filename (f->data_dir, "apps", "code",
+                                            "test.cloudbevy.org+notes", "1.0.0", "core.so", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) list = NULL;
+  g_autoptr(JsonNode) result = NULL;
+  JsonArray *array;
+  const char *state = NULL;
+  FILE *file;
+
+  add_and_install (f, "notes");
+  add_and_install (f, "guestbook");
+  stop_node (f);
+  file = fopen (core, "r+b");
+  g_assert_nonnull (file);
+  fseek (file, 64, SEEK_SET);
+  fputc ('Z', file);
+  fclose (file);
+  g_test_expect_message ("cb-apps", G_LOG_LEVEL_WARNING, "*notes does not run*changed on disk*");
+  start_node (f);
+  g_test_assert_expected_messages ();
+  g_assert_false (node_hosts (f, NOTES));
+  g_assert_true (node_hosts (f, GUESTBOOK));
+  list = cb_apps_list (f->apps);
+  array = json_object_get_array_member (json_node_get_object (list), "apps");
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    if (g_strcmp0 (json_object_get_string_member (json_array_get_object_element (array, i),
+                                                  "system"), NOTES) == 0)
+      state = json_object_get_string_member (json_array_get_object_element (array, i), "state");
+  g_assert_cmpstr (state, ==, "failed");
+  result = cb_apps_query (f->apps, GUESTBOOK, "count", NULL, &error);
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -357,5 +395,7 @@ main (int argc, char *argv[])
               test_hosting_and_isolation, fixture_tear_down);
   g_test_add ("/sdk/node-apps/remove-keeps-or-deletes-data", Fixture, NULL, fixture_set_up,
               test_remove_keeps_or_deletes_data, fixture_tear_down);
+  g_test_add ("/sdk/node-apps/broken-app-leaves-node-running", Fixture, NULL, fixture_set_up,
+              test_broken_app_leaves_node_running, fixture_tear_down);
   return g_test_run ();
 }

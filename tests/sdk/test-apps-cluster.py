@@ -18,6 +18,9 @@ Prints TAP.
      appears there
   f. disable on n1 stops hosting it there (status), enable brings it back
      with the data intact; both nodes stop cleanly
+  g. with n1 stopped, the CLI works on its data dir: install notes, update
+     it when a new version is published, roll it back, remove it with its
+     data; `apps list --json` shows each step, `run` says a node is needed
 """
 import http.server
 import json
@@ -204,13 +207,51 @@ class Suite:
         assert all(rc == 0 for rc in codes.values()), codes
         return "data kept across disable/enable; clean stop"
 
+    # ---- g
+    def offline_cli(self):
+        plugins = os.environ["CB_TEST_PLUGINS"]
+        key = os.path.join(self.root, "publisher.key")
+
+        def publish(manifest):
+            run([self.repo_tool, "add", "--repo", self.repo_dir, os.path.join(plugins, manifest)])
+            run([self.repo_tool, "sign", "--repo", self.repo_dir, "--key", key])
+
+        def notes():
+            listed = self.apps(self.n1, "list", json_out=True)
+            return next((a for a in listed["apps"] if a["system"] == "test.cloudbevy.org/notes"), None)
+
+        publish("notes.cbplugin")
+        self.apps(self.n1, "refresh")
+        assert notes()["state"] == "available", notes()
+        self.apps(self.n1, "install", "notes")
+        assert notes()["installed"]["version"] == "1.0.0"
+        res = self.apps(self.n1, "update", "notes", check=False)
+        assert res.returncode != 0 and "newest version" in res.stderr, res.stderr
+        publish("notes-1.1.0.cbplugin")
+        out = self.apps(self.n1, "update").stdout
+        assert "updated test.cloudbevy.org/notes to 1.1.0" in out, out
+        assert notes()["installed"]["previous"] == "1.0.0"
+        out = self.apps(self.n1, "rollback", "notes").stdout
+        assert "1.0.0" in out, out
+        assert notes()["installed"]["version"] == "1.0.0"
+        res = self.apps(self.n1, "run", "notes", "add", "text=x", check=False)
+        assert res.returncode != 0 and "no node is running" in res.stderr, res.stderr
+        self.apps(self.n1, "remove", "notes", "--delete-data")
+        assert notes()["installed"] is None
+        # Started again, n1 hosts the guestbook it kept, not the removed notes.
+        self.n1.start()
+        self.n1.wait_ready()
+        assert SYSTEM in self.hosted(self.n1) and "test.cloudbevy.org/notes" not in self.hosted(self.n1)
+        assert self.n1.stop() == 0
+        return "install, update, rollback, remove on a stopped node's data dir"
+
 
 def main():
     with cb.workdir("cb-apps-cluster-") as root:
         os.environ["CB_APPS_CA_FILE"] = CERT   # the nodes trust the test server
         os.environ["CB_DEFAULT_REPO"] = ""      # only the repository under test
         s = Suite(root)
-        tap = Tap(6)
+        tap = Tap(7)
         tap.case("a", "a signed repository from the built guestbook, on HTTPS", s.make_repository)
         tap.case("b", "two nodes join and add the repository", s.start_nodes, ["a"])
         tap.case("c", "both install the guestbook while running, headless", s.install, ["b"])
@@ -218,6 +259,7 @@ def main():
         tap.case("e", "every node applies the guestbook's rules to incoming entries",
                  s.rules, ["d"])
         tap.case("f", "disable, enable, stop", s.disable_enable, ["d"])
+        tap.case("g", "the CLI on a stopped node's data dir", s.offline_cli, ["f"])
         if s.httpd is not None:
             s.httpd.shutdown()
         return 1 if tap.failed else 0

@@ -30,10 +30,12 @@ static char *
 test_file (const char *name)
 {
   const char *data = g_getenv ("CB_TEST_SDK_DATA");
+  g_autofree char *path = data != NULL ? g_build_filename (data, name, NULL)
+                                       : g_build_filename (g_getenv ("G_TEST_SRCDIR"), "sdk",
+                                                           "data", name, NULL);
 
-  if (data != NULL)
-    return g_build_filename (data, name, NULL);
-  return g_build_filename (g_getenv ("G_TEST_SRCDIR"), "sdk", "data", name, NULL);
+  /* GTlsFileDatabase takes absolute paths only. */
+  return g_canonicalize_filename (path, NULL);
 }
 
 GTlsDatabase *

@@ -171,6 +171,16 @@ system_free (StoreSystem *sys)
   g_free (sys);
 }
 
+/* An unhosted system, once its jobs completed: a checkpoint the writer
+ * queued for it may still be running on the checkpointer's thread. */
+static void
+system_release (StoreSystem *sys)
+{
+  while (g_atomic_int_get (&sys->checkpoint_pending))
+    g_usleep (1000);
+  system_free (sys);
+}
+
 /* ---- migrations ---- */
 
 /* Each step moves user_version from its index to index + 1. */
@@ -758,7 +768,7 @@ complete_job (gpointer data)
   else
     job_free (job);
   if (sys != NULL && --sys->pending == 0 && sys->closing)
-    system_free (sys);
+    system_release (sys);
   return G_SOURCE_REMOVE;
 }
 
@@ -787,7 +797,8 @@ queue_job (CbStore             *self,
   g_task_set_source_tag (job->task, source_tag);
   g_task_set_task_data (job->task, job, (GDestroyNotify) job_free);
   g_object_ref (job->task);  /* dropped by complete_job */
-  job->sys->pending++;
+  if (job->sys != NULL)
+    job->sys->pending++;
   g_async_queue_push (job->kind == JOB_LOCAL ? self->queue : self->verify_queue, job);
 }
 
@@ -1045,7 +1056,7 @@ cb_store_unhost (CbStore    *self,
   g_hash_table_steal (self->systems, system);
   sys->closing = TRUE;
   if (sys->pending == 0)
-    system_free (sys);
+    system_release (sys);
   g_debug ("no longer hosting %s", system);
 }
 

@@ -543,6 +543,8 @@ test_cloud_node_page (void)
   text = cb_test_run_js (view, "document.getElementById('node').innerText");
   g_assert_nonnull (strstr (text, cb_node_get_id (mine)));
   g_assert_nonnull (strstr (text, "No peers yet"));
+  /* It hosts no system yet: the data section says how to get one. */
+  g_assert_nonnull (strstr (text, "This node hosts no systems"));
   g_free (cb_test_run_js (view, "window.cbTestMarker = 'same page'; 'set'"));
 
   /* A second node of the same cloud, eligible to publish: it writes itself

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -148,7 +149,10 @@ run_git (CbListSourceGit     *self,
   if (!g_subprocess_communicate (proc, input, cancellable, &run->out, &err_bytes,
                                  &local_error))
     {
-      g_subprocess_force_exit (proc);
+      /* SIGTERM, not SIGKILL: a terminated git removes its lock files
+       * (shallow.lock, index.lock); a killed one leaves them, and every
+       * later fetch into this clone fails until someone deletes them. */
+      g_subprocess_send_signal (proc, SIGTERM);
       g_propagate_error (error, g_steal_pointer (&local_error));
       git_run_clear (run);
       return FALSE;

@@ -7,23 +7,10 @@
 #define G_LOG_DOMAIN "cb-window"
 
 #include "cb-config.h"
-#include "cb-window.h"
+#include "cb-window-private.h"
 #include "cb-resources.h"
 
-struct _CbWindow {
-  AdwApplicationWindow parent_instance;
 
-  CbWebContext *context;
-  GSettings *settings;
-
-  AdwHeaderBar *header_bar;
-  GtkButton *back_button;
-  GtkButton *forward_button;
-  GtkButton *reload_button;
-  GtkEntry *address_entry;
-  AdwTabBar *tab_bar;
-  AdwTabView *tab_view;
-};
 
 G_DEFINE_FINAL_TYPE (CbWindow, cb_window, ADW_TYPE_APPLICATION_WINDOW)
 

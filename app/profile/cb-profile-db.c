@@ -416,7 +416,6 @@ set_aside_and_restart (Worker  *self,
 {
   g_autofree char *aside = aside_path (self->path);
   g_autofree char *basename = g_path_get_basename (self->path);
-  g_autofree char *aside_name = g_path_get_basename (aside);
   const char *suffixes[] = { "", "-wal", "-shm" };
   ResetNotice *notice;
   guint recovered;
@@ -454,9 +453,9 @@ set_aside_and_restart (Worker  *self,
    * 11") go to the log; the person gets what happened and what was kept. */
   g_message ("%s: %s", self->path, reason);
   notice->message = g_strdup_printf (
-    "The %s database (%s) was damaged and could not be read. It was kept beside it as "
-    "%s, and a new one was started; %u %s carried over from the damaged copy.",
-    self->schema->name, basename, aside_name, recovered,
+    "The %s database (%s) was damaged and could not be read. It was kept as %s, and a "
+    "new one was started; %u %s carried over from the damaged copy.",
+    self->schema->name, basename, aside, recovered,
     recovered == 1 ? "record was" : "records were");
   g_main_context_invoke_full (self->owner_context, G_PRIORITY_DEFAULT, emit_reset, notice, NULL);
   return TRUE;

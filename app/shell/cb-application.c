@@ -16,6 +16,8 @@
 struct _CbApplication {
   AdwApplication parent_instance;
   CbWebContext *web_context;
+  CbWebContext *private_context;   /* while a private window is open */
+  guint private_windows;
   GSettings *settings;
   CbNode *node;
   CbNodePage *node_page;
@@ -32,14 +34,61 @@ static const GOptionEntry option_entries[] = {
   { NULL }
 };
 
+static void
+on_store_reset (CbProfileDb   *db,
+                const char    *message,
+                CbApplication *self)
+{
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  GtkWidget *dialog = adw_message_dialog_new (parent, "Saved Data Was Damaged", message);
+
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", "_Close");
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 CbWebContext *
 cb_application_get_web_context (CbApplication *self)
 {
   /* Created on first use so that `--version` and forwarding launches
    * never start WebKit. */
   if (self->web_context == NULL)
-    self->web_context = cb_web_context_new_for_profile ();
+    {
+      CbUserProfile *profile;
+
+      self->web_context = cb_web_context_new_for_profile ();
+      profile = cb_web_context_get_profile (self->web_context);
+      /* A damaged database was set aside and replaced: say so, once, in
+       * words a person can act on. */
+      g_signal_connect_object (cb_history_get_db (cb_user_profile_get_history (profile)), "reset",
+                               G_CALLBACK (on_store_reset), self, 0);
+      g_signal_connect_object (cb_bookmarks_get_db (cb_user_profile_get_bookmarks (profile)),
+                               "reset", G_CALLBACK (on_store_reset), self, 0);
+      g_signal_connect_object (cb_site_settings_get_db (cb_user_profile_get_site_settings (profile)),
+                               "reset", G_CALLBACK (on_store_reset), self, 0);
+    }
   return self->web_context;
+}
+
+static void
+on_private_window_destroyed (GtkWidget     *window,
+                             CbApplication *self)
+{
+  /* The last private window takes its cookies and history with it. */
+  if (--self->private_windows == 0)
+    g_clear_object (&self->private_context);
+}
+
+CbWindow *
+cb_application_new_private_window (CbApplication *self)
+{
+  CbWindow *window;
+
+  if (self->private_context == NULL)
+    self->private_context = cb_web_context_new_private (cb_application_get_web_context (self));
+  window = cb_window_new (GTK_APPLICATION (self), self->private_context);
+  self->private_windows++;
+  g_signal_connect_object (window, "destroy", G_CALLBACK (on_private_window_destroyed), self, 0);
+  return window;
 }
 
 static CbWindow *
@@ -211,6 +260,16 @@ action_new_window (GSimpleAction *action, GVariant *param, gpointer user_data)
 }
 
 static void
+action_new_private_window (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  CbApplication *self = user_data;
+  CbWindow *window = cb_application_new_private_window (self);
+
+  cb_window_open_tab (window, NULL, TRUE);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static void
 action_quit (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
   GList *windows = gtk_application_get_windows (GTK_APPLICATION (user_data));
@@ -243,6 +302,7 @@ action_about (GSimpleAction *action, GVariant *param, gpointer user_data)
 
 static const GActionEntry app_actions[] = {
   { .name = "new-window", .activate = action_new_window },
+  { .name = "new-private-window", .activate = action_new_private_window },
   { .name = "quit", .activate = action_quit },
   { .name = "about", .activate = action_about },
 };
@@ -252,6 +312,11 @@ static const struct {
   const char *accels[3];
 } shortcuts[] = {
   { "app.new-window", { "<Control>n", NULL } },
+  { "app.new-private-window", { "<Control><Shift>n", NULL } },
+  { "win.history", { "<Control>h", NULL } },
+  { "win.bookmark-page", { "<Control>d", NULL } },
+  { "win.bookmarks", { "<Control><Shift>o", NULL } },
+  { "win.clear-data", { "<Control><Shift>Delete", NULL } },
   { "app.quit", { "<Control>q", NULL } },
   { "win.new-tab", { "<Control>t", NULL } },
   { "win.close-tab", { "<Control>w", NULL } },
@@ -405,6 +470,7 @@ cb_application_dispose (GObject *object)
   g_clear_object (&self->node_page);
   g_clear_object (&self->apps_page);
   g_clear_object (&self->node);
+  g_clear_object (&self->private_context);
   g_clear_object (&self->web_context);
   g_clear_object (&self->settings);
   G_OBJECT_CLASS (cb_application_parent_class)->dispose (object);

@@ -1,8 +1,10 @@
 /* cb-window-private.h: CbWindow's instance struct and the internals its
  * feature files (cb-window-*.c) share, GNOME Text Editor style: each
- * feature lives in its own file with _cb_window_* entry points. */
+ * feature lives in its own file with _cb_window_* entry points, called
+ * from cb-window.c at class_init, init and on tab changes. */
 #pragma once
 
+#include "cb-address-completion.h"
 #include "cb-window.h"
 
 G_BEGIN_DECLS
@@ -13,13 +15,57 @@ struct _CbWindow {
   CbWebContext *context;
   GSettings *settings;
 
+  AdwToastOverlay *toasts;
+  GtkRevealer *header_revealer;
   AdwHeaderBar *header_bar;
   GtkButton *back_button;
   GtkButton *forward_button;
   GtkButton *reload_button;
+  GtkWidget *private_indicator;
   GtkEntry *address_entry;
+  GtkButton *zoom_button;
+  GtkToggleButton *reader_button;
+  GtkMenuButton *menu_button;
+  GtkMenuButton *downloads_button;
+  GMenuModel *primary_menu;
+  GtkSearchBar *find_bar;
+  GtkSearchEntry *find_entry;
+  GtkLabel *find_status;
+  GtkRevealer *banner_revealer;
+  GtkImage *banner_icon;
+  GtkLabel *banner_label;
+  GtkCheckButton *banner_remember;
+  GtkButton *banner_allow;
+  GtkButton *banner_deny;
   AdwTabBar *tab_bar;
   AdwTabView *tab_view;
+
+  CbAddressCompletion *completion;
+  GtkWidget *zoom_label;            /* in the main menu */
+  GtkWidget *bookmark_popover;      /* CbBookmarkPopover, while shown */
+  GtkWidget *downloads_popover;
+
+  /* Find in page, for the selected view. */
+  guint find_matches;
+  guint find_current;
+
+  /* What the context menu was opened on. */
+  WebKitHitTestResult *context_hit;
+  CbWebView *context_view;
 };
+
+/* cb-window.c */
+CbUserProfile *_cb_window_get_profile      (CbWindow  *self);
+void           _cb_window_toast            (CbWindow  *self,
+                                            const char *message);
+
+/* cb-window-history.c: completion, the history page, clearing data */
+void _cb_window_history_class_init (GtkWidgetClass *widget_class);
+void _cb_window_history_init       (CbWindow       *self);
+
+/* cb-window-bookmarks.c: the star, the bookmark popover, the page */
+void _cb_window_bookmarks_class_init (GtkWidgetClass *widget_class);
+void _cb_window_bookmarks_init       (CbWindow       *self);
+void _cb_window_bookmarks_update     (CbWindow       *self);
 
 G_END_DECLS

@@ -55,24 +55,67 @@ static void
 update_window_title (CbWindow *self)
 {
   CbWebView *view = cb_window_get_active_view (self);
+  const char *title = view ? cb_web_view_get_display_title (view) : "Cloud Bevy";
 
-  gtk_window_set_title (GTK_WINDOW (self),
-                        view ? cb_web_view_get_display_title (view) : "Cloud Bevy");
+  if (cb_web_context_is_private (self->context))
+    {
+      g_autofree char *marked = g_strdup_printf ("%s — Private", title);
+      gtk_window_set_title (GTK_WINDOW (self), marked);
+      return;
+    }
+  gtk_window_set_title (GTK_WINDOW (self), title);
+}
+
+/* The lock (or not) before the address: what kind of connection the page
+ * came over. */
+static void
+update_security (CbWindow *self)
+{
+  CbWebView *view = cb_window_get_active_view (self);
+  const char *uri = view ? cb_web_view_get_display_uri (view) : NULL;
+  const char *icon = "system-search-symbolic";
+  const char *tooltip = "Search or enter address";
+  GTlsCertificate *certificate = NULL;
+  GTlsCertificateFlags errors = 0;
+
+  if (uri != NULL && g_str_has_prefix (uri, "https://") &&
+      webkit_web_view_get_tls_info (WEBKIT_WEB_VIEW (view), &certificate, &errors) && errors == 0)
+    {
+      icon = "channel-secure-symbolic";
+      tooltip = "Secure connection: site information";
+    }
+  else if (uri != NULL && (g_str_has_prefix (uri, "http://") || g_str_has_prefix (uri, "https://")))
+    {
+      icon = "channel-insecure-symbolic";
+      tooltip = "Connection not secure: site information";
+    }
+  else if (uri != NULL && *uri != '\0' && g_strcmp0 (uri, "about:blank") != 0)
+    {
+      icon = "dialog-information-symbolic";
+      tooltip = "Site information";
+    }
+  gtk_entry_set_icon_from_icon_name (self->address_entry, GTK_ENTRY_ICON_PRIMARY, icon);
+  gtk_entry_set_icon_tooltip_text (self->address_entry, GTK_ENTRY_ICON_PRIMARY, tooltip);
 }
 
 static void
 update_address (CbWindow *self)
 {
   CbWebView *view = cb_window_get_active_view (self);
-  const char *uri = view ? webkit_web_view_get_uri (WEBKIT_WEB_VIEW (view)) : NULL;
+  const char *uri = view ? cb_web_view_get_display_uri (view) : NULL;
 
+  update_security (self);
+  _cb_window_bookmarks_update (self);
   /* Do not overwrite what the person is typing. */
   if (address_entry_has_focus (self) &&
       gtk_entry_buffer_get_length (gtk_entry_get_buffer (self->address_entry)) > 0)
     return;
   if (uri == NULL || g_strcmp0 (uri, "about:blank") == 0)
     uri = "";
-  gtk_editable_set_text (GTK_EDITABLE (self->address_entry), uri);
+  if (self->completion != NULL)
+    cb_address_completion_set_text (self->completion, uri);
+  else
+    gtk_editable_set_text (GTK_EDITABLE (self->address_entry), uri);
 }
 
 static void
@@ -265,11 +308,20 @@ cb_window_open_tab (CbWindow   *self,
                     const char *uri,
                     gboolean    select)
 {
+  return cb_window_open_tab_as (self, uri, CB_VISIT_LINK, select);
+}
+
+CbWebView *
+cb_window_open_tab_as (CbWindow    *self,
+                       const char  *uri,
+                       CbVisitType  type,
+                       gboolean     select)
+{
   CbWebView *view = CB_WEB_VIEW (cb_web_view_new (self->context));
 
   cb_window_add_view (self, view, select);
   if (uri != NULL && *uri != '\0')
-    webkit_web_view_load_uri (WEBKIT_WEB_VIEW (view), uri);
+    cb_web_view_load_uri_as (view, uri, type);
   else if (select)
     gtk_widget_grab_focus (GTK_WIDGET (self->address_entry));
   return view;
@@ -297,7 +349,30 @@ on_address_activate (GtkEntry *entry,
 {
   g_autofree char *text = g_strdup (gtk_editable_get_text (GTK_EDITABLE (entry)));
 
+  if (self->completion != NULL)
+    cb_address_completion_hide (self->completion);
   cb_window_submit_address (self, text);
+}
+
+void
+cb_window_open_suggestion (CbWindow   *self,
+                           const char *uri)
+{
+  CbWebView *view = cb_window_get_active_view (self);
+
+  if (view == NULL)
+    view = cb_window_open_tab (self, NULL, TRUE);
+  gtk_widget_grab_focus (GTK_WIDGET (view));
+  cb_web_view_load_uri_as (view, uri, CB_VISIT_TYPED);
+  update_address (self);
+}
+
+static void
+on_suggestion (CbAddressCompletion *completion,
+               const char          *uri,
+               CbWindow            *self)
+{
+  cb_window_open_suggestion (self, uri);
 }
 
 /* --- tab view --- */
@@ -309,7 +384,8 @@ on_selected_page (AdwTabView *tab_view,
 {
   /* Switching tabs shows the new tab's address even if the entry had
    * focus: what was typed belonged to the other tab. */
-  gtk_editable_set_text (GTK_EDITABLE (self->address_entry), "");
+  if (self->completion != NULL)
+    cb_address_completion_set_text (self->completion, "");
   update_all (self);
 }
 
@@ -445,6 +521,11 @@ cb_window_dispose (GObject *object)
    * like the last tab being closed. */
   if (self->tab_view)
     g_signal_handlers_disconnect_by_data (self->tab_view, self);
+  /* Its popover hangs off the address entry, which goes with the
+   * template. */
+  g_clear_object (&self->completion);
+  g_clear_pointer (&self->bookmark_popover, gtk_widget_unparent);
+  g_clear_object (&self->context_hit);
   g_clear_object (&self->settings);
   g_clear_object (&self->context);
   G_OBJECT_CLASS (cb_window_parent_class)->dispose (object);
@@ -465,11 +546,28 @@ cb_window_class_init (CbWindowClass *klass)
   (void) cb_get_resource ();
 
   gtk_widget_class_set_template_from_resource (widget_class, CB_RESOURCE_PREFIX "/cb-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, toasts);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, header_revealer);
   gtk_widget_class_bind_template_child (widget_class, CbWindow, header_bar);
   gtk_widget_class_bind_template_child (widget_class, CbWindow, back_button);
   gtk_widget_class_bind_template_child (widget_class, CbWindow, forward_button);
   gtk_widget_class_bind_template_child (widget_class, CbWindow, reload_button);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, private_indicator);
   gtk_widget_class_bind_template_child (widget_class, CbWindow, address_entry);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, zoom_button);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, reader_button);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, menu_button);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, downloads_button);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, primary_menu);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, find_bar);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, find_entry);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, find_status);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, banner_revealer);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, banner_icon);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, banner_label);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, banner_remember);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, banner_allow);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, banner_deny);
   gtk_widget_class_bind_template_child (widget_class, CbWindow, tab_bar);
   gtk_widget_class_bind_template_child (widget_class, CbWindow, tab_view);
 
@@ -483,6 +581,9 @@ cb_window_class_init (CbWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.next-tab", NULL, action_next_tab);
   gtk_widget_class_install_action (widget_class, "win.previous-tab", NULL, action_previous_tab);
   gtk_widget_class_install_action (widget_class, "win.open-internal", "s", action_open_internal);
+
+  _cb_window_history_class_init (widget_class);
+  _cb_window_bookmarks_class_init (widget_class);
 }
 
 static void
@@ -500,6 +601,8 @@ cb_window_init (CbWindow *self)
                                  ADW_TAB_VIEW_SHORTCUT_CONTROL_SHIFT_TAB);
 
   g_signal_connect (self->address_entry, "activate", G_CALLBACK (on_address_activate), self);
+  gtk_menu_button_set_popover (self->menu_button,
+                               gtk_popover_menu_new_from_model (self->primary_menu));
   g_signal_connect (self->tab_view, "notify::selected-page", G_CALLBACK (on_selected_page), self);
   g_signal_connect (self->tab_view, "notify::n-pages", G_CALLBACK (on_n_pages), self);
 
@@ -511,7 +614,21 @@ cb_window_init (CbWindow *self)
 
   if (g_strcmp0 (CB_PROFILE, "development") == 0)
     gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
+}
 
+/* What needs the context: it is set right after construction. */
+static void
+setup_for_context (CbWindow *self)
+{
+  self->completion = cb_address_completion_new (self->address_entry, _cb_window_get_profile (self));
+  g_signal_connect (self->completion, "activate-suggestion", G_CALLBACK (on_suggestion), self);
+  if (cb_web_context_is_private (self->context))
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self), "cb-private");
+      gtk_widget_set_visible (self->private_indicator, TRUE);
+    }
+  _cb_window_history_init (self);
+  _cb_window_bookmarks_init (self);
   update_all (self);
 }
 
@@ -522,7 +639,36 @@ cb_window_new (GtkApplication *application,
   CbWindow *self = g_object_new (CB_TYPE_WINDOW, "application", application, NULL);
 
   self->context = g_object_ref (context);
+  setup_for_context (self);
   return self;
+}
+
+CbWebContext *
+cb_window_get_context (CbWindow *self)
+{
+  return self->context;
+}
+
+CbUserProfile *
+_cb_window_get_profile (CbWindow *self)
+{
+  return cb_web_context_get_profile (self->context);
+}
+
+void
+_cb_window_toast (CbWindow   *self,
+                  const char *message)
+{
+  AdwToast *toast = adw_toast_new (message);
+
+  adw_toast_set_timeout (toast, 5);
+  adw_toast_overlay_add_toast (self->toasts, toast);
+}
+
+CbAddressCompletion *
+cb_window_get_completion (CbWindow *self)
+{
+  return self->completion;
 }
 
 AdwTabView *

@@ -3,6 +3,7 @@
 
 #include <adwaita.h>
 
+#include "cb-address-completion.h"
 #include "cb-web-view.h"
 
 G_BEGIN_DECLS
@@ -15,6 +16,14 @@ CbWindow   *cb_window_new              (GtkApplication *application,
 CbWebView  *cb_window_open_tab         (CbWindow       *self,
                                         const char     *uri,
                                         gboolean        select);
+CbWebView  *cb_window_open_tab_as      (CbWindow       *self,
+                                        const char     *uri,
+                                        CbVisitType     type,
+                                        gboolean        select);
+CbWebContext *cb_window_get_context    (CbWindow       *self);
+/* Opens a suggestion of the address bar in the selected tab. */
+void        cb_window_open_suggestion  (CbWindow       *self,
+                                        const char     *uri);
 void        cb_window_add_view         (CbWindow       *self,
                                         CbWebView      *view,
                                         gboolean        select);
@@ -27,5 +36,6 @@ GtkWidget  *cb_window_get_forward_button (CbWindow     *self);
 gboolean    cb_window_address_has_focus (CbWindow      *self);
 void        cb_window_submit_address   (CbWindow       *self,
                                         const char     *text);
+CbAddressCompletion *cb_window_get_completion (CbWindow *self);
 
 G_END_DECLS

@@ -167,3 +167,29 @@ cb_test_screenshot (GtkWidget  *window,
   g_test_message ("screenshot: %s", path);
   return path;
 }
+
+char *
+cb_test_screenshot_screen (const char *name)
+{
+  const char *dir = g_getenv ("CB_TEST_ARTIFACTS");
+  g_autofree char *file = g_strconcat (name, ".png", NULL);
+  char *path;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  /* Let the last frames reach the X server first. */
+  cb_test_iterate (300);
+  if (dir)
+    g_mkdir_with_parents (dir, 0755);
+  path = g_build_filename (dir ? dir : ".", file, NULL);
+  {
+    const char *argv[] = { "import", "-window", "root", path, NULL };
+
+    if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                       &status, &error) ||
+        !g_spawn_check_wait_status (status, &error))
+      g_error ("cannot take a screenshot with ImageMagick's import: %s", error->message);
+  }
+  g_test_message ("screenshot: %s", path);
+  return path;
+}

@@ -1,4 +1,4 @@
-/* test-bookmarks.c: the bookmarks store and the HTML bookmarks file */
+/* test-bookmarks-store.c: the bookmarks store and the HTML bookmarks file */
 #include "cb-bookmarks.h"
 #include "cb-bookmarks-html.h"
 #include "cb-test-profile.h"

@@ -1,4 +1,4 @@
-/* test-history.c: the history store on real sqlite files */
+/* test-history-store.c: the history store on real sqlite files */
 #include "cb-history.h"
 #include "cb-test-profile.h"
 

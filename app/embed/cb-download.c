@@ -61,6 +61,14 @@ on_progress (WebKitDownload *download,
 }
 
 static void
+on_received (WebKitDownload *download,
+             guint64         length,
+             CbDownload     *self)
+{
+  on_progress (download, NULL, self);
+}
+
+static void
 on_finished (WebKitDownload *download,
              CbDownload     *self)
 {
@@ -99,8 +107,8 @@ _cb_download_attach (CbDownload     *self,
   g_set_object (&self->download, download);
   g_signal_connect_object (download, "notify::estimated-progress", G_CALLBACK (on_progress),
                            self, 0);
-  g_signal_connect_object (download, "received-data", G_CALLBACK (on_progress), self,
-                           G_CONNECT_SWAPPED | G_CONNECT_AFTER);
+  g_signal_connect_object (download, "received-data", G_CALLBACK (on_received), self,
+                           G_CONNECT_AFTER);
   g_signal_connect_object (download, "finished", G_CALLBACK (on_finished), self, 0);
   g_signal_connect_object (download, "failed", G_CALLBACK (on_failed), self, 0);
   g_clear_pointer (&self->error, g_free);

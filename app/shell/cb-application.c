@@ -317,6 +317,7 @@ static const struct {
   { "win.bookmark-page", { "<Control>d", NULL } },
   { "win.bookmarks", { "<Control><Shift>o", NULL } },
   { "win.clear-data", { "<Control><Shift>Delete", NULL } },
+  { "win.downloads", { "<Control><Shift>y", NULL } },
   { "app.quit", { "<Control>q", NULL } },
   { "win.new-tab", { "<Control>t", NULL } },
   { "win.close-tab", { "<Control>w", NULL } },

@@ -68,4 +68,8 @@ void _cb_window_bookmarks_class_init (GtkWidgetClass *widget_class);
 void _cb_window_bookmarks_init       (CbWindow       *self);
 void _cb_window_bookmarks_update     (CbWindow       *self);
 
+/* cb-window-downloads.c: the downloads button and list */
+void _cb_window_downloads_class_init (GtkWidgetClass *widget_class);
+void _cb_window_downloads_init       (CbWindow       *self);
+
 G_END_DECLS

@@ -584,6 +584,7 @@ cb_window_class_init (CbWindowClass *klass)
 
   _cb_window_history_class_init (widget_class);
   _cb_window_bookmarks_class_init (widget_class);
+  _cb_window_downloads_class_init (widget_class);
 }
 
 static void
@@ -629,6 +630,7 @@ setup_for_context (CbWindow *self)
     }
   _cb_window_history_init (self);
   _cb_window_bookmarks_init (self);
+  _cb_window_downloads_init (self);
   update_all (self);
 }
 

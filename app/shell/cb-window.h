@@ -37,5 +37,7 @@ gboolean    cb_window_address_has_focus (CbWindow      *self);
 void        cb_window_submit_address   (CbWindow       *self,
                                         const char     *text);
 CbAddressCompletion *cb_window_get_completion (CbWindow *self);
+GtkWidget  *cb_window_get_downloads_popover (CbWindow  *self);
+GtkMenuButton *cb_window_get_downloads_button (CbWindow *self);
 
 G_END_DECLS

@@ -483,3 +483,10 @@ cb_web_context_clear_data_finish (CbWebContext  *self,
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
+
+CbReader *
+cb_web_context_get_reader (CbWebContext *self)
+{
+  g_return_val_if_fail (CB_IS_WEB_CONTEXT (self), NULL);
+  return self->reader;
+}

@@ -13,6 +13,7 @@
 #include "cb-cloudapp-scheme.h"
 #include "cb-content-blocker.h"
 #include "cb-download-manager.h"
+#include "cb-reader.h"
 #include "cb-user-profile.h"
 
 G_BEGIN_DECLS
@@ -41,6 +42,7 @@ CbCloudappScheme     *cb_web_context_get_cloudapp_scheme (CbWebContext *self);
 CbUserProfile            *cb_web_context_get_profile         (CbWebContext *self);
 CbContentBlocker     *cb_web_context_get_content_blocker (CbWebContext *self);
 CbDownloadManager    *cb_web_context_get_downloads       (CbWebContext *self);
+CbReader             *cb_web_context_get_reader          (CbWebContext *self);
 
 /* HTTPS-first: hosts the person chose to visit over plain http in this
  * session. */

@@ -309,7 +309,7 @@ static const GActionEntry app_actions[] = {
 
 static const struct {
   const char *action;
-  const char *accels[3];
+  const char *accels[4];
 } shortcuts[] = {
   { "app.new-window", { "<Control>n", NULL } },
   { "app.new-private-window", { "<Control><Shift>n", NULL } },
@@ -318,6 +318,16 @@ static const struct {
   { "win.bookmarks", { "<Control><Shift>o", NULL } },
   { "win.clear-data", { "<Control><Shift>Delete", NULL } },
   { "win.downloads", { "<Control><Shift>y", NULL } },
+  { "win.find", { "<Control>f", NULL } },
+  { "win.find-next", { "<Control>g", NULL } },
+  { "win.find-previous", { "<Control><Shift>g", NULL } },
+  { "win.zoom-in", { "<Control>plus", "<Control>equal", "<Control>KP_Add" } },
+  { "win.zoom-out", { "<Control>minus", "<Control>KP_Subtract", NULL } },
+  { "win.zoom-reset", { "<Control>0", "<Control>KP_0", NULL } },
+  { "win.print", { "<Control>p", NULL } },
+  { "win.view-source", { "<Control>u", NULL } },
+  { "win.fullscreen", { "F11", NULL } },
+  { "win.reader-mode", { "<Control><Alt>r", NULL } },
   { "app.quit", { "<Control>q", NULL } },
   { "win.new-tab", { "<Control>t", NULL } },
   { "win.close-tab", { "<Control>w", NULL } },

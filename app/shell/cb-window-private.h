@@ -48,6 +48,7 @@ struct _CbWindow {
   /* Find in page, for the selected view. */
   guint find_matches;
   guint find_current;
+  CbWebView *previous_view;         /* weak: the tab selected before */
 
   /* What the context menu was opened on. */
   WebKitHitTestResult *context_hit;
@@ -71,5 +72,27 @@ void _cb_window_bookmarks_update     (CbWindow       *self);
 /* cb-window-downloads.c: the downloads button and list */
 void _cb_window_downloads_class_init (GtkWidgetClass *widget_class);
 void _cb_window_downloads_init       (CbWindow       *self);
+
+/* cb-window-find.c: find in page */
+void _cb_window_find_class_init  (GtkWidgetClass *widget_class);
+void _cb_window_find_init        (CbWindow       *self);
+void _cb_window_find_add_view    (CbWindow       *self,
+                                  CbWebView      *view);
+void _cb_window_find_tab_changed (CbWindow       *self,
+                                  CbWebView      *previous);
+
+/* cb-window-zoom.c: per-site zoom */
+void       _cb_window_zoom_class_init (GtkWidgetClass *widget_class);
+void       _cb_window_zoom_add_view   (CbWindow       *self,
+                                       CbWebView      *view);
+void       _cb_window_zoom_update     (CbWindow       *self);
+GtkWidget *_cb_window_zoom_menu_row   (CbWindow       *self);
+
+/* cb-window-page.c: print, view source, full screen, reader mode */
+void _cb_window_page_class_init (GtkWidgetClass *widget_class);
+void _cb_window_page_init       (CbWindow       *self);
+void _cb_window_page_add_view   (CbWindow       *self,
+                                 CbWebView      *view);
+void _cb_window_page_update     (CbWindow       *self);
 
 G_END_DECLS

@@ -161,6 +161,8 @@ update_all (CbWindow *self)
   update_address (self);
   update_progress (self);
   update_navigation (self);
+  _cb_window_zoom_update (self);
+  _cb_window_page_update (self);
 }
 
 /* --- per-view signals --- */
@@ -269,6 +271,9 @@ cb_window_add_view (CbWindow  *self,
   g_signal_connect_object (view, "create", G_CALLBACK (on_view_create), self, 0);
   g_signal_connect_object (webkit_web_view_get_back_forward_list (WEBKIT_WEB_VIEW (view)),
                            "changed", G_CALLBACK (on_back_forward_changed), self, 0);
+  _cb_window_find_add_view (self, view);
+  _cb_window_zoom_add_view (self, view);
+  _cb_window_page_add_view (self, view);
 
   /* Tabs opened from a page go right after it, as in GNOME Web. */
   if (selected)
@@ -386,6 +391,8 @@ on_selected_page (AdwTabView *tab_view,
    * focus: what was typed belonged to the other tab. */
   if (self->completion != NULL)
     cb_address_completion_set_text (self->completion, "");
+  _cb_window_find_tab_changed (self, self->previous_view);
+  g_set_weak_pointer (&self->previous_view, cb_window_get_active_view (self));
   update_all (self);
 }
 
@@ -524,6 +531,7 @@ cb_window_dispose (GObject *object)
   /* Its popover hangs off the address entry, which goes with the
    * template. */
   g_clear_object (&self->completion);
+  g_clear_weak_pointer (&self->previous_view);
   g_clear_pointer (&self->bookmark_popover, gtk_widget_unparent);
   g_clear_object (&self->context_hit);
   g_clear_object (&self->settings);
@@ -585,6 +593,9 @@ cb_window_class_init (CbWindowClass *klass)
   _cb_window_history_class_init (widget_class);
   _cb_window_bookmarks_class_init (widget_class);
   _cb_window_downloads_class_init (widget_class);
+  _cb_window_find_class_init (widget_class);
+  _cb_window_zoom_class_init (widget_class);
+  _cb_window_page_class_init (widget_class);
 }
 
 static void
@@ -602,8 +613,14 @@ cb_window_init (CbWindow *self)
                                  ADW_TAB_VIEW_SHORTCUT_CONTROL_SHIFT_TAB);
 
   g_signal_connect (self->address_entry, "activate", G_CALLBACK (on_address_activate), self);
-  gtk_menu_button_set_popover (self->menu_button,
-                               gtk_popover_menu_new_from_model (self->primary_menu));
+  {
+    GtkWidget *menu = gtk_popover_menu_new_from_model (self->primary_menu);
+
+    gtk_popover_menu_add_child (GTK_POPOVER_MENU (menu), _cb_window_zoom_menu_row (self), "zoom");
+    gtk_menu_button_set_popover (self->menu_button, menu);
+  }
+  _cb_window_find_init (self);
+  _cb_window_page_init (self);
   g_signal_connect (self->tab_view, "notify::selected-page", G_CALLBACK (on_selected_page), self);
   g_signal_connect (self->tab_view, "notify::n-pages", G_CALLBACK (on_n_pages), self);
 
@@ -707,4 +724,22 @@ GtkButton *
 cb_window_get_reload_button (CbWindow *self)
 {
   return self->reload_button;
+}
+
+GtkButton *
+cb_window_get_zoom_button (CbWindow *self)
+{
+  return self->zoom_button;
+}
+
+GtkToggleButton *
+cb_window_get_reader_button (CbWindow *self)
+{
+  return self->reader_button;
+}
+
+GtkRevealer *
+cb_window_get_header_revealer (CbWindow *self)
+{
+  return self->header_revealer;
 }

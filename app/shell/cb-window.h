@@ -39,5 +39,10 @@ void        cb_window_submit_address   (CbWindow       *self,
 CbAddressCompletion *cb_window_get_completion (CbWindow *self);
 GtkWidget  *cb_window_get_downloads_popover (CbWindow  *self);
 GtkMenuButton *cb_window_get_downloads_button (CbWindow *self);
+GtkSearchEntry *cb_window_get_find_entry  (CbWindow       *self);
+const char *cb_window_get_find_status  (CbWindow       *self);
+GtkButton  *cb_window_get_zoom_button  (CbWindow       *self);
+GtkToggleButton *cb_window_get_reader_button (CbWindow *self);
+GtkRevealer *cb_window_get_header_revealer (CbWindow  *self);
 
 G_END_DECLS

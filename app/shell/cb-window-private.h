@@ -52,7 +52,7 @@ struct _CbWindow {
 
   /* What the context menu was opened on. */
   WebKitHitTestResult *context_hit;
-  CbWebView *context_view;
+  CbWebView *context_view;          /* weak */
 };
 
 /* cb-window.c */
@@ -94,5 +94,10 @@ void _cb_window_page_init       (CbWindow       *self);
 void _cb_window_page_add_view   (CbWindow       *self,
                                  CbWebView      *view);
 void _cb_window_page_update     (CbWindow       *self);
+
+/* cb-window-context-menu.c: the page's context menu */
+void _cb_window_context_menu_init     (CbWindow  *self);
+void _cb_window_context_menu_add_view (CbWindow  *self,
+                                       CbWebView *view);
 
 G_END_DECLS

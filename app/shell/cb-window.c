@@ -274,6 +274,7 @@ cb_window_add_view (CbWindow  *self,
   _cb_window_find_add_view (self, view);
   _cb_window_zoom_add_view (self, view);
   _cb_window_page_add_view (self, view);
+  _cb_window_context_menu_add_view (self, view);
 
   /* Tabs opened from a page go right after it, as in GNOME Web. */
   if (selected)
@@ -534,6 +535,7 @@ cb_window_dispose (GObject *object)
   g_clear_weak_pointer (&self->previous_view);
   g_clear_pointer (&self->bookmark_popover, gtk_widget_unparent);
   g_clear_object (&self->context_hit);
+  g_clear_weak_pointer (&self->context_view);
   g_clear_object (&self->settings);
   g_clear_object (&self->context);
   G_OBJECT_CLASS (cb_window_parent_class)->dispose (object);
@@ -621,6 +623,7 @@ cb_window_init (CbWindow *self)
   }
   _cb_window_find_init (self);
   _cb_window_page_init (self);
+  _cb_window_context_menu_init (self);
   g_signal_connect (self->tab_view, "notify::selected-page", G_CALLBACK (on_selected_page), self);
   g_signal_connect (self->tab_view, "notify::n-pages", G_CALLBACK (on_n_pages), self);
 

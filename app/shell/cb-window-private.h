@@ -100,4 +100,11 @@ void _cb_window_context_menu_init     (CbWindow  *self);
 void _cb_window_context_menu_add_view (CbWindow  *self,
                                        CbWebView *view);
 
+/* cb-window-site.c: permission prompts, blocked pop-ups, the site popover */
+void _cb_window_site_class_init (GtkWidgetClass *widget_class);
+void _cb_window_site_init       (CbWindow       *self);
+void _cb_window_site_add_view   (CbWindow       *self,
+                                 CbWebView      *view);
+void _cb_window_site_update     (CbWindow       *self);
+
 G_END_DECLS

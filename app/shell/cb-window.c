@@ -163,6 +163,7 @@ update_all (CbWindow *self)
   update_navigation (self);
   _cb_window_zoom_update (self);
   _cb_window_page_update (self);
+  _cb_window_site_update (self);
 }
 
 /* --- per-view signals --- */
@@ -275,6 +276,7 @@ cb_window_add_view (CbWindow  *self,
   _cb_window_zoom_add_view (self, view);
   _cb_window_page_add_view (self, view);
   _cb_window_context_menu_add_view (self, view);
+  _cb_window_site_add_view (self, view);
 
   /* Tabs opened from a page go right after it, as in GNOME Web. */
   if (selected)
@@ -302,7 +304,13 @@ on_view_create (CbWebView              *view,
                 WebKitNavigationAction *action,
                 CbWindow               *self)
 {
-  GtkWidget *related = cb_web_view_new_related (view);
+  GtkWidget *related;
+
+  /* Not clicked, and the site may not open windows: blocked (the view
+   * tells the window, which says so). */
+  if (!cb_web_view_allows_popup (view, action))
+    return NULL;
+  related = cb_web_view_new_related (view);
 
   g_signal_connect_object (related, "ready-to-show",
                            G_CALLBACK (on_related_ready_to_show), self, 0);
@@ -598,6 +606,7 @@ cb_window_class_init (CbWindowClass *klass)
   _cb_window_find_class_init (widget_class);
   _cb_window_zoom_class_init (widget_class);
   _cb_window_page_class_init (widget_class);
+  _cb_window_site_class_init (widget_class);
 }
 
 static void
@@ -624,6 +633,7 @@ cb_window_init (CbWindow *self)
   _cb_window_find_init (self);
   _cb_window_page_init (self);
   _cb_window_context_menu_init (self);
+  _cb_window_site_init (self);
   g_signal_connect (self->tab_view, "notify::selected-page", G_CALLBACK (on_selected_page), self);
   g_signal_connect (self->tab_view, "notify::n-pages", G_CALLBACK (on_n_pages), self);
 

@@ -44,5 +44,12 @@ const char *cb_window_get_find_status  (CbWindow       *self);
 GtkButton  *cb_window_get_zoom_button  (CbWindow       *self);
 GtkToggleButton *cb_window_get_reader_button (CbWindow *self);
 GtkRevealer *cb_window_get_header_revealer (CbWindow  *self);
+GtkRevealer *cb_window_get_banner      (CbWindow       *self);
+/* The banner's text while it shows, else NULL. */
+const char *cb_window_get_banner_text  (CbWindow       *self);
+void        cb_window_set_banner_remember (CbWindow    *self,
+                                           gboolean     remember);
+/* The site popover while it is open, else NULL. */
+GtkWidget  *cb_window_get_site_popover (CbWindow       *self);
 
 G_END_DECLS

@@ -18,6 +18,7 @@ struct _CbAddressCompletion {
   GtkEventController *focus;
   GCancellable *cancellable;
   guint quiet;               /* > 0 while the program sets the text */
+  gboolean edited;           /* the person changed the text since the program set it */
   char *query;
 };
 
@@ -157,6 +158,7 @@ on_changed (GtkEditable         *editable,
 
   if (self->quiet > 0)
     return;
+  self->edited = TRUE;
   if (self->cancellable)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -181,6 +183,7 @@ cb_address_completion_set_text (CbAddressCompletion *self,
   self->quiet++;
   gtk_editable_set_text (GTK_EDITABLE (self->entry), text);
   self->quiet--;
+  self->edited = FALSE;
   cb_address_completion_hide (self);
 }
 
@@ -266,6 +269,12 @@ on_focus_leave (GtkEventControllerFocus *controller,
                 CbAddressCompletion     *self)
 {
   cb_address_completion_hide (self);
+}
+
+gboolean
+cb_address_completion_is_edited (CbAddressCompletion *self)
+{
+  return self->edited;
 }
 
 GStrv

@@ -21,6 +21,8 @@ CbAddressCompletion *cb_address_completion_new          (GtkEntry            *en
 void                 cb_address_completion_set_text     (CbAddressCompletion *self,
                                                          const char          *text);
 void                 cb_address_completion_hide         (CbAddressCompletion *self);
+/* Whether the person changed the text since the program last set it. */
+gboolean             cb_address_completion_is_edited    (CbAddressCompletion *self);
 gboolean             cb_address_completion_is_shown     (CbAddressCompletion *self);
 /* The suggestions shown, for tests: "url\ttitle" per row. */
 GStrv                cb_address_completion_get_rows     (CbAddressCompletion *self);

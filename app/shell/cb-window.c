@@ -108,7 +108,8 @@ update_address (CbWindow *self)
   _cb_window_bookmarks_update (self);
   /* Do not overwrite what the person is typing. */
   if (address_entry_has_focus (self) &&
-      gtk_entry_buffer_get_length (gtk_entry_get_buffer (self->address_entry)) > 0)
+      gtk_entry_buffer_get_length (gtk_entry_get_buffer (self->address_entry)) > 0 &&
+      (self->completion == NULL || cb_address_completion_is_edited (self->completion)))
     return;
   if (uri == NULL || g_strcmp0 (uri, "about:blank") == 0)
     uri = "";

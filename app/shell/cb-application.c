@@ -12,12 +12,15 @@
 #include "cb-node-page.h"
 #include "cb-apps-page.h"
 #include "cb-node-apps.h"
+#include "cb-session-manager.h"
 
 struct _CbApplication {
   AdwApplication parent_instance;
   CbWebContext *web_context;
   CbWebContext *private_context;   /* while a private window is open */
   guint private_windows;
+  CbSessionManager *session;       /* NULL without a profile on disk */
+  gboolean session_checked;        /* the saved session was offered at start */
   GSettings *settings;
   CbNode *node;
   CbNodePage *node_page;
@@ -65,8 +68,29 @@ cb_application_get_web_context (CbApplication *self)
                                "reset", G_CALLBACK (on_store_reset), self, 0);
       g_signal_connect_object (cb_site_settings_get_db (cb_user_profile_get_site_settings (profile)),
                                "reset", G_CALLBACK (on_store_reset), self, 0);
+      if (cb_user_profile_get_dir (profile) != NULL)
+        self->session = cb_session_manager_new (cb_user_profile_get_dir (profile));
     }
   return self->web_context;
+}
+
+CbSessionManager *
+cb_application_get_session (CbApplication *self)
+{
+  cb_application_get_web_context (self);
+  return self->session;
+}
+
+/* Every normal window is part of the session, however it was opened. */
+static void
+cb_application_window_added (GtkApplication *application,
+                             GtkWindow      *window)
+{
+  CbApplication *self = CB_APPLICATION (application);
+
+  GTK_APPLICATION_CLASS (cb_application_parent_class)->window_added (application, window);
+  if (CB_IS_WINDOW (window) && self->session != NULL)
+    cb_session_manager_track (self->session, CB_WINDOW (window));
 }
 
 static void
@@ -166,6 +190,85 @@ open_uris (CbApplication *self,
   gtk_window_present (GTK_WINDOW (window));
 }
 
+/* After the saved session (if any) is open: the addresses asked for, in
+ * the window they belong in, or the home page if nothing else opened. */
+static void
+open_requested (CbApplication *self,
+                GStrv          uris,
+                gboolean       new_window)
+{
+  if (uris != NULL && uris[0] != NULL)
+    open_uris (self, uris, new_window);
+  else if (new_window || active_cb_window (self) == NULL)
+    {
+      CbWindow *window = cb_application_new_window (self);
+
+      open_home (window, self->settings);
+      gtk_window_present (GTK_WINDOW (window));
+    }
+  else
+    gtk_window_present (GTK_WINDOW (active_cb_window (self)));
+}
+
+typedef struct {
+  CbApplication *self;
+  GStrv uris;
+  gboolean new_window;
+} Launch;
+
+static void
+session_restored (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  Launch *launch = user_data;
+  CbApplication *self = launch->self;
+  g_autoptr(GError) error = NULL;
+  int opened = cb_session_manager_restore_finish (CB_SESSION_MANAGER (source), result, &error);
+
+  /* Addresses given on the command line open beside the restored tabs. */
+  open_requested (self, launch->uris, launch->new_window && opened > 0);
+  if (error != NULL)
+    {
+      GtkWidget *dialog = adw_message_dialog_new (gtk_application_get_active_window (GTK_APPLICATION (self)),
+                                                  "The Tabs Could Not Be Restored", error->message);
+
+      adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", "_Close");
+      gtk_window_present (GTK_WINDOW (dialog));
+    }
+  g_application_release (G_APPLICATION (self));
+  g_strfreev (launch->uris);
+  g_object_unref (self);
+  g_free (launch);
+}
+
+static void
+launch (CbApplication *self,
+        GStrv          uris,
+        gboolean       new_window)
+{
+  Launch *pending;
+
+  /* Once per process, before the first window: the tabs of last time. */
+  if (self->session_checked || active_cb_window (self) != NULL ||
+      !g_settings_get_boolean (self->settings, "restore-session") ||
+      cb_application_get_session (self) == NULL)
+    {
+      self->session_checked = TRUE;
+      open_requested (self, uris, new_window);
+      return;
+    }
+  self->session_checked = TRUE;
+  pending = g_new0 (Launch, 1);
+  pending->self = g_object_ref (self);
+  pending->uris = g_strdupv (uris);
+  pending->new_window = new_window;
+  g_application_hold (G_APPLICATION (self));
+  cb_session_manager_restore_async (self->session, GTK_APPLICATION (self),
+                                    cb_application_get_web_context (self), NULL, session_restored,
+                                    pending);
+}
+
 static int
 cb_application_command_line (GApplication            *application,
                              GApplicationCommandLine *command_line)
@@ -190,18 +293,7 @@ cb_application_command_line (GApplication            *application,
         g_strv_builder_add (builder, uri);
     }
   uris = g_strv_builder_end (builder);
-
-  if (uris[0] != NULL)
-    open_uris (self, uris, new_window);
-  else if (new_window || active_cb_window (self) == NULL)
-    {
-      CbWindow *window = cb_application_new_window (self);
-
-      open_home (window, self->settings);
-      gtk_window_present (GTK_WINDOW (window));
-    }
-  else
-    gtk_window_present (GTK_WINDOW (active_cb_window (self)));
+  launch (self, uris, new_window);
   return 0;
 }
 
@@ -220,15 +312,7 @@ cb_application_handle_local_options (GApplication *application,
 static void
 cb_application_activate (GApplication *application)
 {
-  CbApplication *self = CB_APPLICATION (application);
-  CbWindow *window = active_cb_window (self);
-
-  if (window == NULL)
-    {
-      window = cb_application_new_window (self);
-      open_home (window, self->settings);
-    }
-  gtk_window_present (GTK_WINDOW (window));
+  launch (CB_APPLICATION (application), NULL, FALSE);
 }
 
 static void
@@ -272,7 +356,12 @@ action_new_private_window (GSimpleAction *action, GVariant *param, gpointer user
 static void
 action_quit (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
+  CbApplication *self = user_data;
   GList *windows = gtk_application_get_windows (GTK_APPLICATION (user_data));
+
+  /* Quitting keeps every window for next time. */
+  if (self->session != NULL)
+    cb_session_manager_keep_windows (self->session);
 
   /* close() rather than destroy() so each window saves its state. */
   for (GList *l = g_list_copy (windows), *it = l; it; it = it->next)
@@ -482,6 +571,7 @@ cb_application_dispose (GObject *object)
   g_clear_object (&self->apps_page);
   g_clear_object (&self->node);
   g_clear_object (&self->private_context);
+  g_clear_object (&self->session);
   g_clear_object (&self->web_context);
   g_clear_object (&self->settings);
   G_OBJECT_CLASS (cb_application_parent_class)->dispose (object);
@@ -499,6 +589,7 @@ cb_application_class_init (CbApplicationClass *klass)
   app_class->activate = cb_application_activate;
   app_class->open = cb_application_open;
   app_class->command_line = cb_application_command_line;
+  GTK_APPLICATION_CLASS (klass)->window_added = cb_application_window_added;
   app_class->handle_local_options = cb_application_handle_local_options;
 }
 

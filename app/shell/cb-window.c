@@ -14,6 +14,25 @@
 
 G_DEFINE_FINAL_TYPE (CbWindow, cb_window, ADW_TYPE_APPLICATION_WINDOW)
 
+enum { SIGNAL_STATE_CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+enum {
+  PROP_0,
+  PROP_CONTEXT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* Something the session keeps changed: tabs, their order, the selected
+ * one, a tab's page or title. */
+static void
+emit_state_changed (CbWindow *self)
+{
+  g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0);
+}
+
 static AdwTabPage *
 page_of_view (CbWindow  *self,
               CbWebView *view)
@@ -180,6 +199,7 @@ on_view_title (CbWebView  *view,
     adw_tab_page_set_title (page, cb_web_view_get_display_title (view));
   if (is_active_view (self, view))
     update_window_title (self);
+  emit_state_changed (self);
 }
 
 static void
@@ -287,6 +307,7 @@ cb_window_add_view (CbWindow  *self,
   adw_tab_page_set_title (page, cb_web_view_get_display_title (view));
   if (select)
     adw_tab_view_set_selected_page (self->tab_view, page);
+  emit_state_changed (self);
 }
 
 static void
@@ -404,6 +425,7 @@ on_selected_page (AdwTabView *tab_view,
   _cb_window_find_tab_changed (self, self->previous_view);
   g_set_weak_pointer (&self->previous_view, cb_window_get_active_view (self));
   update_all (self);
+  emit_state_changed (self);
 }
 
 static void
@@ -413,7 +435,11 @@ on_n_pages (AdwTabView *tab_view,
 {
   /* Closing the last tab closes the window, as in GNOME Web. */
   if (adw_tab_view_get_n_pages (tab_view) == 0)
-    gtk_window_destroy (GTK_WINDOW (self));
+    {
+      gtk_window_close (GTK_WINDOW (self));
+      return;
+    }
+  emit_state_changed (self);
 }
 
 /* --- actions --- */
@@ -550,6 +576,12 @@ cb_window_dispose (GObject *object)
   G_OBJECT_CLASS (cb_window_parent_class)->dispose (object);
 }
 
+static void cb_window_set_property (GObject      *object,
+                                    guint         prop_id,
+                                    const GValue *value,
+                                    GParamSpec   *pspec);
+static void cb_window_constructed  (GObject      *object);
+
 static void
 cb_window_class_init (CbWindowClass *klass)
 {
@@ -558,6 +590,17 @@ cb_window_class_init (CbWindowClass *klass)
   GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
 
   object_class->dispose = cb_window_dispose;
+  object_class->set_property = cb_window_set_property;
+  object_class->constructed = cb_window_constructed;
+
+  properties[PROP_CONTEXT] = g_param_spec_object ("context", NULL, NULL, CB_TYPE_WEB_CONTEXT,
+                                                  G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY |
+                                                  G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_STATE_CHANGED] = g_signal_new ("state-changed", G_TYPE_FROM_CLASS (klass),
+                                                G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                                G_TYPE_NONE, 0);
   window_class->close_request = cb_window_close_request;
 
   /* The resource bundle registers itself from a constructor; referencing
@@ -637,6 +680,7 @@ cb_window_init (CbWindow *self)
   _cb_window_site_init (self);
   g_signal_connect (self->tab_view, "notify::selected-page", G_CALLBACK (on_selected_page), self);
   g_signal_connect (self->tab_view, "notify::n-pages", G_CALLBACK (on_n_pages), self);
+  g_signal_connect_swapped (self->tab_view, "page-reordered", G_CALLBACK (emit_state_changed), self);
 
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),
@@ -665,15 +709,38 @@ setup_for_context (CbWindow *self)
   update_all (self);
 }
 
+static void
+cb_window_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  CbWindow *self = CB_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONTEXT:
+      /* Construct-only, so it is there before the window joins its
+       * application (which looks at it). */
+      self->context = g_value_dup_object (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+cb_window_constructed (GObject *object)
+{
+  G_OBJECT_CLASS (cb_window_parent_class)->constructed (object);
+  setup_for_context (CB_WINDOW (object));
+}
+
 CbWindow *
 cb_window_new (GtkApplication *application,
                CbWebContext   *context)
 {
-  CbWindow *self = g_object_new (CB_TYPE_WINDOW, "application", application, NULL);
-
-  self->context = g_object_ref (context);
-  setup_for_context (self);
-  return self;
+  return g_object_new (CB_TYPE_WINDOW, "context", context, "application", application, NULL);
 }
 
 CbWebContext *

@@ -12,6 +12,7 @@
 #include "cb-node-page.h"
 #include "cb-apps-page.h"
 #include "cb-node-apps.h"
+#include "cb-preferences-window.h"
 #include "cb-session-manager.h"
 
 struct _CbApplication {
@@ -373,6 +374,31 @@ action_quit (GSimpleAction *action, GVariant *param, gpointer user_data)
 }
 
 static void
+action_preferences (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  CbApplication *self = user_data;
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  CbPreferencesWindow *window = cb_preferences_window_new (parent,
+                                                           cb_application_get_web_context (self));
+
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+/* Light, dark, or whatever the system says (the default). */
+static void
+apply_style (CbApplication *self)
+{
+  g_autofree char *style = g_settings_get_string (self->settings, "style");
+  AdwColorScheme scheme = ADW_COLOR_SCHEME_DEFAULT;
+
+  if (g_str_equal (style, "light"))
+    scheme = ADW_COLOR_SCHEME_FORCE_LIGHT;
+  else if (g_str_equal (style, "dark"))
+    scheme = ADW_COLOR_SCHEME_FORCE_DARK;
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), scheme);
+}
+
+static void
 action_about (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
   CbApplication *self = user_data;
@@ -394,6 +420,7 @@ static const GActionEntry app_actions[] = {
   { .name = "new-private-window", .activate = action_new_private_window },
   { .name = "quit", .activate = action_quit },
   { .name = "about", .activate = action_about },
+  { .name = "preferences", .activate = action_preferences },
 };
 
 static const struct {
@@ -418,6 +445,7 @@ static const struct {
   { "win.fullscreen", { "F11", NULL } },
   { "win.reader-mode", { "<Control><Alt>r", NULL } },
   { "app.quit", { "<Control>q", NULL } },
+  { "app.preferences", { "<Control>comma", NULL } },
   { "win.new-tab", { "<Control>t", NULL } },
   { "win.close-tab", { "<Control>w", NULL } },
   { "win.reload", { "<Control>r", "F5", NULL } },
@@ -550,6 +578,9 @@ cb_application_startup (GApplication *application)
   /* Only the primary instance reads settings: `--version` and launches
    * that forward to a running instance need no schema. */
   self->settings = g_settings_new (CB_SCHEMA_ID);
+  g_signal_connect_object (self->settings, "changed::style", G_CALLBACK (apply_style), self,
+                           G_CONNECT_SWAPPED);
+  apply_style (self);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
                                    G_N_ELEMENTS (app_actions), self);

@@ -92,12 +92,18 @@ show_https_warning (CbWebView  *self,
                     const char *detail)
 {
   g_autofree char *http_uri = g_steal_pointer (&self->upgrading_from);
+  g_autofree char *https_uri = NULL;
+  g_autofree char *said = NULL;
 
   if (http_uri == NULL)
     return FALSE;
   g_free (self->warning_host);
   self->warning_host = host_of (http_uri);
-  show_error_page (self, CB_ERROR_PAGE_HTTPS_ONLY, http_uri, detail);
+  /* Say what was tried: the raw error alone ("Operation was cancelled")
+   * means little. */
+  https_uri = cb_https_first_upgrade (http_uri, TRUE);
+  said = g_strdup_printf ("Trying %s failed: %s", https_uri ? https_uri : http_uri, detail);
+  show_error_page (self, CB_ERROR_PAGE_HTTPS_ONLY, http_uri, said);
   return TRUE;
 }
 

@@ -43,6 +43,7 @@ struct _CbWindow {
   CbAddressCompletion *completion;
   GtkWidget *zoom_label;            /* in the main menu */
   GtkWidget *bookmark_popover;      /* CbBookmarkPopover, while shown */
+  GtkWidget *site_popover;          /* CbSitePopover, while shown */
   GtkWidget *downloads_popover;
 
   /* Find in page, for the selected view. */

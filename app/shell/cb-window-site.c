@@ -217,9 +217,13 @@ static void
 on_site_popover_closed (GtkPopover *popover,
                         CbWindow   *self)
 {
-  if (g_object_get_data (G_OBJECT (self), "cb-site-popover") == popover)
-    g_object_set_data (G_OBJECT (self), "cb-site-popover", NULL);
-  gtk_widget_unparent (GTK_WIDGET (popover));
+  /* Not when it closes because it is being unparented (a new one, the
+   * window going). */
+  if (self->site_popover == GTK_WIDGET (popover))
+    {
+      self->site_popover = NULL;
+      gtk_widget_unparent (GTK_WIDGET (popover));
+    }
 }
 
 static void
@@ -249,6 +253,7 @@ action_site_info (GtkWidget  *widget,
                "by others on the network.";
   else
     security = "";
+  g_clear_pointer (&self->site_popover, gtk_widget_unparent);
   popover = cb_site_popover_new (cb_user_profile_get_site_settings (_cb_window_get_profile (self)),
                                  cb_web_context_get_content_blocker (self->context), site, security);
   gtk_widget_set_parent (popover, GTK_WIDGET (self->address_entry));
@@ -258,7 +263,7 @@ action_site_info (GtkWidget  *widget,
   g_signal_connect_object (popover, "blocker-changed", G_CALLBACK (on_blocker_changed), self, 0);
   g_signal_connect_object (popover, "closed", G_CALLBACK (on_site_popover_closed), self,
                            G_CONNECT_AFTER);
-  g_object_set_data (G_OBJECT (self), "cb-site-popover", popover);
+  self->site_popover = popover;
   gtk_popover_popup (GTK_POPOVER (popover));
 }
 
@@ -274,7 +279,7 @@ on_icon_press (GtkEntry             *entry,
 GtkWidget *
 cb_window_get_site_popover (CbWindow *self)
 {
-  return g_object_get_data (G_OBJECT (self), "cb-site-popover");
+  return self->site_popover;
 }
 
 /* --- hooks --- */

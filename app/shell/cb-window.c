@@ -565,10 +565,11 @@ cb_window_dispose (GObject *object)
   if (self->tab_view)
     g_signal_handlers_disconnect_by_data (self->tab_view, self);
   /* Its popover hangs off the address entry, which goes with the
-   * template. */
+   * template; so do the bookmark's and the site's popovers. */
   g_clear_object (&self->completion);
   g_clear_weak_pointer (&self->previous_view);
   g_clear_pointer (&self->bookmark_popover, gtk_widget_unparent);
+  g_clear_pointer (&self->site_popover, gtk_widget_unparent);
   g_clear_object (&self->context_hit);
   g_clear_weak_pointer (&self->context_view);
   g_clear_object (&self->settings);

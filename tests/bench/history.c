@@ -300,7 +300,7 @@ static void
 print_latency (const char *name, GArray *ms)
 {
   g_array_sort (ms, compare_double);
-  printf ("%-28s %7u %8.2f %8.2f %8.2f %8.2f %8.2f\n", name, ms->len, percentile (ms, 50),
+  printf ("%-32s %7u %8.2f %8.2f %8.2f %8.2f %8.2f\n", name, ms->len, percentile (ms, 50),
           percentile (ms, 90), percentile (ms, 99), percentile (ms, 99.9),
           g_array_index (ms, double, ms->len - 1));
 }
@@ -337,6 +337,7 @@ main (int   argc,
   g_autoptr(CbHistory) history = NULL;
   g_autoptr(GArray) ours = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) like = g_array_new (FALSE, FALSE, sizeof (double));
+  GArray *by_length[4];
   guint n_visits = 0, ours_results = 0, like_results = 0;
   double store_ms, plain_ms, first_ms, p99, like_p99, store_rate, plain_rate;
   long rss_before, rss_after;
@@ -373,6 +374,8 @@ main (int   argc,
   printf ("first completion (reads the history into the match index): %.1f ms, "
           "RSS +%.1f MiB\n", first_ms, (rss_after - rss_before) / 1024.0);
   g_assert_cmpint (sqlite3_open_v2 (store_path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  for (guint i = 0; i < G_N_ELEMENTS (by_length); i++)
+    by_length[i] = g_array_new (FALSE, FALSE, sizeof (double));
   for (guint q = 0; q < (guint) queries_n && q < words->len; q++)
     {
       const char *word = words->pdata[q];
@@ -384,14 +387,22 @@ main (int   argc,
           double b = time_like (db, prefix, &like_results);
 
           g_array_append_val (ours, t);
+          g_array_append_val (by_length[MIN (len, G_N_ELEMENTS (by_length)) - 1], t);
           g_array_append_val (like, b);
         }
     }
   sqlite3_close (db);
 
-  printf ("\ncompletion latency, ms       queries      p50      p90      p99    p99.9      max\n");
+  printf ("\ncompletion latency, ms           queries      p50      p90      p99    p99.9      max\n");
   print_latency ("  cb-history (async, index)", ours);
   print_latency ("  LIKE scan (GNOME Web shape)", like);
+  for (guint i = 0; i < G_N_ELEMENTS (by_length); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("    of them, %u%s characters typed", i + 1,
+                                               i + 1 == G_N_ELEMENTS (by_length) ? " or more" : "");
+      print_latency (name, by_length[i]);
+      g_array_unref (by_length[i]);
+    }
   p99 = percentile (ours, 99);
   like_p99 = percentile (like, 99);
   printf ("  results: %u ours, %u LIKE (both at most %d per query)\n", ours_results, like_results,

@@ -158,6 +158,75 @@ cb_application_resolve_argument (CbApplication *self,
   return cb_address_to_uri (arg, search_url);
 }
 
+/* Tabs opened together in the background (several addresses on the
+ * command line) start loading once the tab in front has loaded, or after
+ * BACKGROUND_DELAY_MS if it takes longer: started all at once, their web
+ * processes compete with the one page the person is looking at, which
+ * then shows seconds later (tests/bench/startup, tabs part). */
+#define BACKGROUND_DELAY_MS 1500
+
+typedef struct {
+  GPtrArray *views;   /* CbWebView, weak pointers; [0] the tab in front */
+  GStrv uris;
+  guint timeout_id;
+} BackgroundLoads;
+
+static void
+background_loads_run (BackgroundLoads *loads)
+{
+  if (loads->views->pdata[0] != NULL)
+    g_signal_handlers_disconnect_by_data (loads->views->pdata[0], loads);
+  g_clear_handle_id (&loads->timeout_id, g_source_remove);
+  for (guint i = 1; i < loads->views->len; i++)
+    if (loads->views->pdata[i] != NULL &&
+        webkit_web_view_get_uri (loads->views->pdata[i]) == NULL)
+      webkit_web_view_load_uri (loads->views->pdata[i], loads->uris[i]);
+  for (guint i = 0; i < loads->views->len; i++)
+    if (loads->views->pdata[i] != NULL)
+      g_object_remove_weak_pointer (loads->views->pdata[i], &loads->views->pdata[i]);
+  g_ptr_array_unref (loads->views);
+  g_strfreev (loads->uris);
+  g_free (loads);
+}
+
+static gboolean
+background_loads_timeout (gpointer data)
+{
+  BackgroundLoads *loads = data;
+
+  loads->timeout_id = 0;
+  background_loads_run (loads);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+background_loads_front_changed (WebKitWebView   *view,
+                                WebKitLoadEvent  event,
+                                BackgroundLoads *loads)
+{
+  if (event == WEBKIT_LOAD_FINISHED)
+    background_loads_run (loads);
+}
+
+static void
+background_loads_start (GPtrArray *views,
+                        GStrv      uris)
+{
+  BackgroundLoads *loads = g_new0 (BackgroundLoads, 1);
+
+  /* Sized once: the weak pointers point into its storage. */
+  loads->views = g_ptr_array_sized_new (views->len);
+  loads->uris = g_strdupv (uris);
+  for (guint i = 0; i < views->len; i++)
+    g_ptr_array_add (loads->views, views->pdata[i]);
+  for (guint i = 0; i < views->len; i++)
+    g_object_add_weak_pointer (views->pdata[i], &loads->views->pdata[i]);
+  /* load-changed comes with FINISHED after a failure too. */
+  g_signal_connect (views->pdata[0], "load-changed", G_CALLBACK (background_loads_front_changed),
+                    loads);
+  loads->timeout_id = g_timeout_add (BACKGROUND_DELAY_MS, background_loads_timeout, loads);
+}
+
 static void
 open_uris (CbApplication *self,
            GStrv          uris,
@@ -174,20 +243,24 @@ open_uris (CbApplication *self,
       return;
     }
 
-  /* Start the loads before building the window: WebKit launches its web
-   * and network processes while GTK builds the widgets, which shortens the
-   * time to the first page by the time the window takes to build. */
+  /* Start the first load before building the window: WebKit launches its
+   * web and network processes while GTK builds the widgets, which shortens
+   * the time to the first page by the time the window takes to build.  The
+   * other tabs wait for that page (see BackgroundLoads). */
   views = g_ptr_array_new ();
   for (guint i = 0; uris[i] != NULL; i++)
     {
       GtkWidget *view = cb_web_view_new (cb_application_get_web_context (self));
 
-      webkit_web_view_load_uri (WEBKIT_WEB_VIEW (view), uris[i]);
+      if (i == 0)
+        webkit_web_view_load_uri (WEBKIT_WEB_VIEW (view), uris[i]);
       g_ptr_array_add (views, view);
     }
   window = cb_application_new_window (self);
   for (guint i = 0; i < views->len; i++)
     cb_window_add_view (window, views->pdata[i], i == 0);
+  if (views->len > 1)
+    background_loads_start (views, uris);
   gtk_window_present (GTK_WINDOW (window));
 }
 

@@ -396,6 +396,38 @@ kill_hard (GSubprocess *process)
   g_subprocess_wait (process, NULL, NULL);
 }
 
+/* Several addresses at once: a tab each, the first in front.  The others
+ * wait for the first page (or a moment, when it is slow, as /slow here,
+ * which never answers), so they do not slow it down. */
+static void
+test_several_addresses (void)
+{
+  g_autofree char *slow = cb_test_server_uri (server, "/slow");
+  g_autofree char *beta = cb_test_server_uri (server, "/title/Beta");
+  g_autofree char *gamma = cb_test_server_uri (server, "/title/Gamma");
+  g_autofree char *delta = cb_test_server_uri (server, "/title/Delta");
+  g_autoptr(GSubprocess) primary = NULL;
+  gint64 asked;
+
+  primary = spawn (G_SUBPROCESS_FLAGS_NONE, slow, beta, NULL);
+  wait_for_request ("/slow");
+  asked = g_get_monotonic_time ();
+  g_assert_cmpuint (cb_test_server_hits (server, "/title/Beta"), ==, 0);
+  wait_for_request ("/title/Beta");
+  g_assert_cmpint (g_get_monotonic_time () - asked, >=, G_USEC_PER_SEC);
+  stop (primary);
+
+  /* A page that loads lets the others go as soon as it has (a new
+   * profile: no session from the first run to restore). */
+  fresh_profile ();
+  primary = spawn (G_SUBPROCESS_FLAGS_NONE, gamma, delta, beta, NULL);
+  wait_for_window ("Gamma");
+  wait_for_request ("/title/Delta");
+  wait_for_hits ("/title/Beta", 2);
+  wait_for_session ("Gamma+ Delta+ Beta+ |");
+  stop (primary);
+}
+
 static void
 test_session_after_crash (void)
 {
@@ -531,6 +563,7 @@ main (int   argc,
   g_test_add_data_func ("/shell/launch/version", (gconstpointer) test_version, run_fresh);
   g_test_add_data_func ("/shell/launch/single-instance", (gconstpointer) test_single_instance, run_fresh);
   g_test_add_data_func ("/shell/launch/bare-host-argument", (gconstpointer) test_bare_host_argument, run_fresh);
+  g_test_add_data_func ("/shell/launch/several-addresses", (gconstpointer) test_several_addresses, run_fresh);
   g_test_add_data_func ("/shell/launch/keyboard-shortcuts", (gconstpointer) test_keyboard_shortcuts, run_fresh);
   g_test_add_data_func ("/shell/launch/session-after-crash", (gconstpointer) test_session_after_crash,
                         run_fresh);

@@ -272,6 +272,81 @@ test_dialogs (void)
   cb_test_close_window (window);
 }
 
+/* One spelling for each accelerator: "<Control><Shift>n" and
+ * "<Shift><Control>n" are the same. */
+static char *
+normalized (const char *accel)
+{
+  guint key = 0;
+  GdkModifierType mods = 0;
+
+  if (!gtk_accelerator_parse (accel, &key, &mods))
+    g_error ("cannot parse the accelerator %s", accel);
+  return gtk_accelerator_name (key, mods);
+}
+
+static void
+collect_shortcuts (GtkWidget  *widget,
+                   GHashTable *accels)
+{
+  if (GTK_IS_SHORTCUTS_SHORTCUT (widget))
+    {
+      g_autofree char *accelerator = NULL;
+      g_auto(GStrv) each = NULL;
+
+      g_object_get (widget, "accelerator", &accelerator, NULL);
+      each = g_strsplit (accelerator, " ", -1);
+      for (guint i = 0; each[i] != NULL; i++)
+        g_hash_table_add (accels, normalized (each[i]));
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    collect_shortcuts (child, accels);
+}
+
+/* The keyboard shortcuts window lists every action's first shortcut, and
+ * every shortcut it lists does something. */
+static void
+test_shortcuts_documented (void)
+{
+  CbWindow *window = cb_test_new_window ();
+  GtkShortcutsWindow *overlay = gtk_application_window_get_help_overlay (
+    GTK_APPLICATION_WINDOW (window));
+  g_autoptr(GHashTable) listed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_auto(GStrv) actions = gtk_application_list_action_descriptions (GTK_APPLICATION (cb_test_app));
+  GHashTableIter iter;
+  const char *accel;
+
+  g_assert_nonnull (overlay);
+  collect_shortcuts (GTK_WIDGET (overlay), listed);
+  for (guint i = 0; actions[i] != NULL; i++)
+    {
+      g_auto(GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (cb_test_app),
+                                                                    actions[i]);
+
+      g_autofree char *first = accels[0] ? normalized (accels[0]) : NULL;
+
+      if (first != NULL && !g_hash_table_contains (listed, first))
+        g_error ("the shortcuts window does not list %s (%s)", accels[0], actions[i]);
+    }
+  g_hash_table_iter_init (&iter, listed);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &accel, NULL))
+    {
+      g_auto(GStrv) does = gtk_application_get_actions_for_accel (GTK_APPLICATION (cb_test_app),
+                                                                  accel);
+
+      if (does[0] == NULL)
+        g_error ("the shortcuts window lists %s, which does nothing", accel);
+    }
+  g_test_message ("%u shortcuts listed, %u actions", g_hash_table_size (listed),
+                  g_strv_length (actions));
+  cb_test_activate (window, "win.show-help-overlay");
+  cb_test_iterate (500);
+  g_free (cb_test_screenshot (GTK_WIDGET (overlay), "a11y-shortcuts"));
+  gtk_window_close (GTK_WINDOW (overlay));
+  cb_test_close_window (window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -279,5 +354,6 @@ main (int   argc,
   cb_test_app_init (&argc, &argv, "A11y");
   g_test_add_func ("/shell/a11y/window", test_window);
   g_test_add_func ("/shell/a11y/dialogs", test_dialogs);
+  g_test_add_func ("/shell/a11y/shortcuts-documented", test_shortcuts_documented);
   return cb_test_app_run ();
 }

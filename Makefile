@@ -11,9 +11,9 @@ DEPS = meson ninja-build pkg-config gcc git \
        libwebkitgtk-6.0-dev libsoup-3.0-dev libjson-glib-dev libsqlite3-dev \
        libsodium-dev glib-networking gsettings-desktop-schemas \
        desktop-file-utils appstream python3 ca-certificates
-# Headless tests: X server, session bus, screenshots, accessibility bus;
-# network namespaces for the partition test.
-CHECK_DEPS = iproute2 clang xvfb xauth dbus dbus-x11 at-spi2-core imagemagick xdotool \
+# Headless tests: X server, session bus, screenshots, accessibility bus,
+# a window manager for full screen; network namespaces for the partition test.
+CHECK_DEPS = iproute2 clang xvfb xauth dbus dbus-x11 at-spi2-core imagemagick xdotool x11-utils openbox \
              fonts-cantarell adwaita-icon-theme
 
 # Baselines the benchmarks measure against in the same run (nodejs brings

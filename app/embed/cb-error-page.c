@@ -77,6 +77,7 @@ cb_error_page_build (CbErrorPageKind kind,
   g_autofree char *detail_html = cb_html_escape (detail);
   const char *title, *icon;
   g_autofree char *lead = NULL;
+  g_autofree char *buttons = NULL;
   const char *advice;
 
   switch (kind)
@@ -89,6 +90,21 @@ cb_error_page_build (CbErrorPageKind kind,
       advice = "Someone may be impersonating the site. Do not enter passwords or "
                "other private information. If you manage this site, install a "
                "certificate from a trusted authority.";
+      break;
+    case CB_ERROR_PAGE_HTTPS_ONLY:
+      title = CB_ERROR_PAGE_TITLE_HTTPS_ONLY;
+      icon = ICON_LOCK;
+      lead = g_strdup_printf ("<b>%s</b> does not offer a secure (HTTPS) connection.", host_html);
+      advice = "If you continue, what you send and receive on this site can be read and "
+               "changed by others on the network. Do not enter passwords or payment details.";
+      /* Going back is the safe choice, so it is the default one; going on
+       * is a plain link to the insecure address, which the browser takes
+       * as the person's consent for this site, for this session. */
+      buttons = g_strdup_printf (
+        "<p><button id=\"back\" onclick=\"history.length > 1 ? history.back() : window.close()\" "
+        "autofocus>Go Back</button> "
+        "<a id=\"continue\" class=\"secondary\" href=\"%s\">Continue to HTTP Site</a></p>",
+        uri_html);
       break;
     case CB_ERROR_PAGE_NOT_FOUND:
       title = CB_ERROR_PAGE_TITLE_NOT_FOUND;
@@ -107,6 +123,13 @@ cb_error_page_build (CbErrorPageKind kind,
       break;
     }
 
+  /* A fresh navigation, not location.reload(): reloading would only
+   * reload this substitute page. */
+  if (buttons == NULL)
+    buttons = g_strdup_printf ("<p><button id=\"retry\" data-uri=\"%s\" "
+                               "onclick=\"location.href=this.dataset.uri\" "
+                               "autofocus>Try Again</button></p>", uri_html);
+
   return g_strdup_printf (
     "<!DOCTYPE html>\n"
     "<html><head><meta charset=\"utf-8\">"
@@ -119,16 +142,14 @@ cb_error_page_build (CbErrorPageKind kind,
     ".detail{opacity:.75;font-size:.95em;overflow-wrap:anywhere}"
     "button{font:inherit;padding:.5em 1.4em;border-radius:8px;border:1px solid #0003;"
     "background:#3584e4;color:white;cursor:pointer}"
+    ".secondary{margin-left:1em;color:inherit;opacity:.8}"
     "</style></head>\n"
     "<body><div class=\"icon\" aria-hidden=\"true\">%s</div>"
     "<h1>%s</h1>"
     "<p id=\"lead\">%s</p>"
     "<p id=\"detail\" class=\"detail\">%s</p>"
     "<p>%s</p>"
-    /* A fresh navigation, not location.reload(): reloading would only
-     * reload this substitute page. */
-    "<p><button id=\"retry\" data-uri=\"%s\" onclick=\"location.href=this.dataset.uri\" "
-    "autofocus>Try Again</button></p>"
+    "%s"
     "</body></html>\n",
-    title, icon, title, lead, detail_html, advice, uri_html);
+    title, icon, title, lead, detail_html, advice, buttons);
 }

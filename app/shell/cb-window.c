@@ -7,25 +7,31 @@
 #define G_LOG_DOMAIN "cb-window"
 
 #include "cb-config.h"
-#include "cb-window.h"
+#include "cb-window-private.h"
 #include "cb-resources.h"
 
-struct _CbWindow {
-  AdwApplicationWindow parent_instance;
 
-  CbWebContext *context;
-  GSettings *settings;
-
-  AdwHeaderBar *header_bar;
-  GtkButton *back_button;
-  GtkButton *forward_button;
-  GtkButton *reload_button;
-  GtkEntry *address_entry;
-  AdwTabBar *tab_bar;
-  AdwTabView *tab_view;
-};
 
 G_DEFINE_FINAL_TYPE (CbWindow, cb_window, ADW_TYPE_APPLICATION_WINDOW)
+
+enum { SIGNAL_STATE_CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+enum {
+  PROP_0,
+  PROP_CONTEXT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* Something the session keeps changed: tabs, their order, the selected
+ * one, a tab's page or title. */
+static void
+emit_state_changed (CbWindow *self)
+{
+  g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0);
+}
 
 static AdwTabPage *
 page_of_view (CbWindow  *self,
@@ -68,24 +74,68 @@ static void
 update_window_title (CbWindow *self)
 {
   CbWebView *view = cb_window_get_active_view (self);
+  const char *title = view ? cb_web_view_get_display_title (view) : "Cloud Bevy";
 
-  gtk_window_set_title (GTK_WINDOW (self),
-                        view ? cb_web_view_get_display_title (view) : "Cloud Bevy");
+  if (cb_web_context_is_private (self->context))
+    {
+      g_autofree char *marked = g_strdup_printf ("%s — Private", title);
+      gtk_window_set_title (GTK_WINDOW (self), marked);
+      return;
+    }
+  gtk_window_set_title (GTK_WINDOW (self), title);
+}
+
+/* The lock (or not) before the address: what kind of connection the page
+ * came over. */
+static void
+update_security (CbWindow *self)
+{
+  CbWebView *view = cb_window_get_active_view (self);
+  const char *uri = view ? cb_web_view_get_display_uri (view) : NULL;
+  const char *icon = "system-search-symbolic";
+  const char *tooltip = "Search or enter address";
+  GTlsCertificate *certificate = NULL;
+  GTlsCertificateFlags errors = 0;
+
+  if (uri != NULL && g_str_has_prefix (uri, "https://") &&
+      webkit_web_view_get_tls_info (WEBKIT_WEB_VIEW (view), &certificate, &errors) && errors == 0)
+    {
+      icon = "channel-secure-symbolic";
+      tooltip = "Secure connection: site information";
+    }
+  else if (uri != NULL && (g_str_has_prefix (uri, "http://") || g_str_has_prefix (uri, "https://")))
+    {
+      icon = "channel-insecure-symbolic";
+      tooltip = "Connection not secure: site information";
+    }
+  else if (uri != NULL && *uri != '\0' && g_strcmp0 (uri, "about:blank") != 0)
+    {
+      icon = "dialog-information-symbolic";
+      tooltip = "Site information";
+    }
+  gtk_entry_set_icon_from_icon_name (self->address_entry, GTK_ENTRY_ICON_PRIMARY, icon);
+  gtk_entry_set_icon_tooltip_text (self->address_entry, GTK_ENTRY_ICON_PRIMARY, tooltip);
 }
 
 static void
 update_address (CbWindow *self)
 {
   CbWebView *view = cb_window_get_active_view (self);
-  const char *uri = view ? webkit_web_view_get_uri (WEBKIT_WEB_VIEW (view)) : NULL;
+  const char *uri = view ? cb_web_view_get_display_uri (view) : NULL;
 
+  update_security (self);
+  _cb_window_bookmarks_update (self);
   /* Do not overwrite what the person is typing. */
   if (address_entry_has_focus (self) &&
-      gtk_entry_buffer_get_length (gtk_entry_get_buffer (self->address_entry)) > 0)
+      gtk_entry_buffer_get_length (gtk_entry_get_buffer (self->address_entry)) > 0 &&
+      (self->completion == NULL || cb_address_completion_is_edited (self->completion)))
     return;
   if (uri == NULL || g_strcmp0 (uri, "about:blank") == 0)
     uri = "";
-  gtk_editable_set_text (GTK_EDITABLE (self->address_entry), uri);
+  if (self->completion != NULL)
+    cb_address_completion_set_text (self->completion, uri);
+  else
+    gtk_editable_set_text (GTK_EDITABLE (self->address_entry), uri);
 }
 
 static void
@@ -131,6 +181,9 @@ update_all (CbWindow *self)
   update_address (self);
   update_progress (self);
   update_navigation (self);
+  _cb_window_zoom_update (self);
+  _cb_window_page_update (self);
+  _cb_window_site_update (self);
 }
 
 /* --- per-view signals --- */
@@ -146,6 +199,7 @@ on_view_title (CbWebView  *view,
     adw_tab_page_set_title (page, cb_web_view_get_display_title (view));
   if (is_active_view (self, view))
     update_window_title (self);
+  emit_state_changed (self);
 }
 
 static void
@@ -239,6 +293,11 @@ cb_window_add_view (CbWindow  *self,
   g_signal_connect_object (view, "create", G_CALLBACK (on_view_create), self, 0);
   g_signal_connect_object (webkit_web_view_get_back_forward_list (WEBKIT_WEB_VIEW (view)),
                            "changed", G_CALLBACK (on_back_forward_changed), self, 0);
+  _cb_window_find_add_view (self, view);
+  _cb_window_zoom_add_view (self, view);
+  _cb_window_page_add_view (self, view);
+  _cb_window_context_menu_add_view (self, view);
+  _cb_window_site_add_view (self, view);
 
   /* Tabs opened from a page go right after it, as in GNOME Web. */
   if (selected)
@@ -248,6 +307,7 @@ cb_window_add_view (CbWindow  *self,
   adw_tab_page_set_title (page, cb_web_view_get_display_title (view));
   if (select)
     adw_tab_view_set_selected_page (self->tab_view, page);
+  emit_state_changed (self);
 }
 
 static void
@@ -266,7 +326,13 @@ on_view_create (CbWebView              *view,
                 WebKitNavigationAction *action,
                 CbWindow               *self)
 {
-  GtkWidget *related = cb_web_view_new_related (view);
+  GtkWidget *related;
+
+  /* Not clicked, and the site may not open windows: blocked (the view
+   * tells the window, which says so). */
+  if (!cb_web_view_allows_popup (view, action))
+    return NULL;
+  related = cb_web_view_new_related (view);
 
   g_signal_connect_object (related, "ready-to-show",
                            G_CALLBACK (on_related_ready_to_show), self, 0);
@@ -278,11 +344,20 @@ cb_window_open_tab (CbWindow   *self,
                     const char *uri,
                     gboolean    select)
 {
+  return cb_window_open_tab_as (self, uri, CB_VISIT_LINK, select);
+}
+
+CbWebView *
+cb_window_open_tab_as (CbWindow    *self,
+                       const char  *uri,
+                       CbVisitType  type,
+                       gboolean     select)
+{
   CbWebView *view = CB_WEB_VIEW (cb_web_view_new (self->context));
 
   cb_window_add_view (self, view, select);
   if (uri != NULL && *uri != '\0')
-    webkit_web_view_load_uri (WEBKIT_WEB_VIEW (view), uri);
+    cb_web_view_load_uri_as (view, uri, type);
   else if (select)
     gtk_widget_grab_focus (GTK_WIDGET (self->address_entry));
   return view;
@@ -310,7 +385,30 @@ on_address_activate (GtkEntry *entry,
 {
   g_autofree char *text = g_strdup (gtk_editable_get_text (GTK_EDITABLE (entry)));
 
+  if (self->completion != NULL)
+    cb_address_completion_hide (self->completion);
   cb_window_submit_address (self, text);
+}
+
+void
+cb_window_open_suggestion (CbWindow   *self,
+                           const char *uri)
+{
+  CbWebView *view = cb_window_get_active_view (self);
+
+  if (view == NULL)
+    view = cb_window_open_tab (self, NULL, TRUE);
+  gtk_widget_grab_focus (GTK_WIDGET (view));
+  cb_web_view_load_uri_as (view, uri, CB_VISIT_TYPED);
+  update_address (self);
+}
+
+static void
+on_suggestion (CbAddressCompletion *completion,
+               const char          *uri,
+               CbWindow            *self)
+{
+  cb_window_open_suggestion (self, uri);
 }
 
 /* --- tab view --- */
@@ -322,8 +420,12 @@ on_selected_page (AdwTabView *tab_view,
 {
   /* Switching tabs shows the new tab's address even if the entry had
    * focus: what was typed belonged to the other tab. */
-  gtk_editable_set_text (GTK_EDITABLE (self->address_entry), "");
+  if (self->completion != NULL)
+    cb_address_completion_set_text (self->completion, "");
+  _cb_window_find_tab_changed (self, self->previous_view);
+  g_set_weak_pointer (&self->previous_view, cb_window_get_active_view (self));
   update_all (self);
+  emit_state_changed (self);
 }
 
 static void
@@ -333,7 +435,11 @@ on_n_pages (AdwTabView *tab_view,
 {
   /* Closing the last tab closes the window, as in GNOME Web. */
   if (adw_tab_view_get_n_pages (tab_view) == 0)
-    gtk_window_destroy (GTK_WINDOW (self));
+    {
+      gtk_window_close (GTK_WINDOW (self));
+      return;
+    }
+  emit_state_changed (self);
 }
 
 /* --- actions --- */
@@ -458,10 +564,24 @@ cb_window_dispose (GObject *object)
    * like the last tab being closed. */
   if (self->tab_view)
     g_signal_handlers_disconnect_by_data (self->tab_view, self);
+  /* Its popover hangs off the address entry, which goes with the
+   * template; so do the bookmark's and the site's popovers. */
+  g_clear_object (&self->completion);
+  g_clear_weak_pointer (&self->previous_view);
+  g_clear_pointer (&self->bookmark_popover, gtk_widget_unparent);
+  g_clear_pointer (&self->site_popover, gtk_widget_unparent);
+  g_clear_object (&self->context_hit);
+  g_clear_weak_pointer (&self->context_view);
   g_clear_object (&self->settings);
   g_clear_object (&self->context);
   G_OBJECT_CLASS (cb_window_parent_class)->dispose (object);
 }
+
+static void cb_window_set_property (GObject      *object,
+                                    guint         prop_id,
+                                    const GValue *value,
+                                    GParamSpec   *pspec);
+static void cb_window_constructed  (GObject      *object);
 
 static void
 cb_window_class_init (CbWindowClass *klass)
@@ -471,6 +591,17 @@ cb_window_class_init (CbWindowClass *klass)
   GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
 
   object_class->dispose = cb_window_dispose;
+  object_class->set_property = cb_window_set_property;
+  object_class->constructed = cb_window_constructed;
+
+  properties[PROP_CONTEXT] = g_param_spec_object ("context", NULL, NULL, CB_TYPE_WEB_CONTEXT,
+                                                  G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY |
+                                                  G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_STATE_CHANGED] = g_signal_new ("state-changed", G_TYPE_FROM_CLASS (klass),
+                                                G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                                G_TYPE_NONE, 0);
   window_class->close_request = cb_window_close_request;
 
   /* The resource bundle registers itself from a constructor; referencing
@@ -478,11 +609,28 @@ cb_window_class_init (CbWindowClass *klass)
   (void) cb_get_resource ();
 
   gtk_widget_class_set_template_from_resource (widget_class, CB_RESOURCE_PREFIX "/cb-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, toasts);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, header_revealer);
   gtk_widget_class_bind_template_child (widget_class, CbWindow, header_bar);
   gtk_widget_class_bind_template_child (widget_class, CbWindow, back_button);
   gtk_widget_class_bind_template_child (widget_class, CbWindow, forward_button);
   gtk_widget_class_bind_template_child (widget_class, CbWindow, reload_button);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, private_indicator);
   gtk_widget_class_bind_template_child (widget_class, CbWindow, address_entry);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, zoom_button);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, reader_button);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, menu_button);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, downloads_button);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, primary_menu);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, find_bar);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, find_entry);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, find_status);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, banner_revealer);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, banner_icon);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, banner_label);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, banner_remember);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, banner_allow);
+  gtk_widget_class_bind_template_child (widget_class, CbWindow, banner_deny);
   gtk_widget_class_bind_template_child (widget_class, CbWindow, tab_bar);
   gtk_widget_class_bind_template_child (widget_class, CbWindow, tab_view);
 
@@ -496,6 +644,14 @@ cb_window_class_init (CbWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.next-tab", NULL, action_next_tab);
   gtk_widget_class_install_action (widget_class, "win.previous-tab", NULL, action_previous_tab);
   gtk_widget_class_install_action (widget_class, "win.open-internal", "s", action_open_internal);
+
+  _cb_window_history_class_init (widget_class);
+  _cb_window_bookmarks_class_init (widget_class);
+  _cb_window_downloads_class_init (widget_class);
+  _cb_window_find_class_init (widget_class);
+  _cb_window_zoom_class_init (widget_class);
+  _cb_window_page_class_init (widget_class);
+  _cb_window_site_class_init (widget_class);
 }
 
 static void
@@ -513,8 +669,19 @@ cb_window_init (CbWindow *self)
                                  ADW_TAB_VIEW_SHORTCUT_CONTROL_SHIFT_TAB);
 
   g_signal_connect (self->address_entry, "activate", G_CALLBACK (on_address_activate), self);
+  {
+    GtkWidget *menu = gtk_popover_menu_new_from_model (self->primary_menu);
+
+    gtk_popover_menu_add_child (GTK_POPOVER_MENU (menu), _cb_window_zoom_menu_row (self), "zoom");
+    gtk_menu_button_set_popover (self->menu_button, menu);
+  }
+  _cb_window_find_init (self);
+  _cb_window_page_init (self);
+  _cb_window_context_menu_init (self);
+  _cb_window_site_init (self);
   g_signal_connect (self->tab_view, "notify::selected-page", G_CALLBACK (on_selected_page), self);
   g_signal_connect (self->tab_view, "notify::n-pages", G_CALLBACK (on_n_pages), self);
+  g_signal_connect_swapped (self->tab_view, "page-reordered", G_CALLBACK (emit_state_changed), self);
 
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),
@@ -524,18 +691,85 @@ cb_window_init (CbWindow *self)
 
   if (g_strcmp0 (CB_PROFILE, "development") == 0)
     gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
+}
 
+/* What needs the context: it is set right after construction. */
+static void
+setup_for_context (CbWindow *self)
+{
+  self->completion = cb_address_completion_new (self->address_entry, _cb_window_get_profile (self));
+  g_signal_connect (self->completion, "activate-suggestion", G_CALLBACK (on_suggestion), self);
+  if (cb_web_context_is_private (self->context))
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self), "cb-private");
+      gtk_widget_set_visible (self->private_indicator, TRUE);
+    }
+  _cb_window_history_init (self);
+  _cb_window_bookmarks_init (self);
+  _cb_window_downloads_init (self);
   update_all (self);
+}
+
+static void
+cb_window_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  CbWindow *self = CB_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONTEXT:
+      /* Construct-only, so it is there before the window joins its
+       * application (which looks at it). */
+      self->context = g_value_dup_object (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+cb_window_constructed (GObject *object)
+{
+  G_OBJECT_CLASS (cb_window_parent_class)->constructed (object);
+  setup_for_context (CB_WINDOW (object));
 }
 
 CbWindow *
 cb_window_new (GtkApplication *application,
                CbWebContext   *context)
 {
-  CbWindow *self = g_object_new (CB_TYPE_WINDOW, "application", application, NULL);
+  return g_object_new (CB_TYPE_WINDOW, "context", context, "application", application, NULL);
+}
 
-  self->context = g_object_ref (context);
-  return self;
+CbWebContext *
+cb_window_get_context (CbWindow *self)
+{
+  return self->context;
+}
+
+CbUserProfile *
+_cb_window_get_profile (CbWindow *self)
+{
+  return cb_web_context_get_profile (self->context);
+}
+
+void
+_cb_window_toast (CbWindow   *self,
+                  const char *message)
+{
+  AdwToast *toast = adw_toast_new (message);
+
+  adw_toast_set_timeout (toast, 5);
+  adw_toast_overlay_add_toast (self->toasts, toast);
+}
+
+CbAddressCompletion *
+cb_window_get_completion (CbWindow *self)
+{
+  return self->completion;
 }
 
 AdwTabView *
@@ -572,4 +806,22 @@ GtkButton *
 cb_window_get_reload_button (CbWindow *self)
 {
   return self->reload_button;
+}
+
+GtkButton *
+cb_window_get_zoom_button (CbWindow *self)
+{
+  return self->zoom_button;
+}
+
+GtkToggleButton *
+cb_window_get_reader_button (CbWindow *self)
+{
+  return self->reader_button;
+}
+
+GtkRevealer *
+cb_window_get_header_revealer (CbWindow *self)
+{
+  return self->header_revealer;
 }

@@ -1,6 +1,7 @@
 /* cb-test-ui.c: waiting on conditions and taking screenshots */
 #include "cb-test-ui.h"
 
+#include <gdk/x11/gdkx.h>
 #include <string.h>
 
 static double
@@ -144,6 +145,29 @@ cb_test_screenshot (GtkWidget  *window,
   int width, height;
 
   cb_test_wait_until (is_drawn, window, "the window to be shown");
+  /* What the X server shows, web content included (a widget snapshot of
+   * a web view can lag behind what is on screen). */
+  if (GDK_IS_X11_SURFACE (gtk_native_get_surface (GTK_NATIVE (window))))
+    {
+      g_autofree char *xid = g_strdup_printf ("%lu", (unsigned long) gdk_x11_surface_get_xid (
+        gtk_native_get_surface (GTK_NATIVE (window))));
+      const char *argv[] = { "import", "-window", xid, NULL, NULL };
+      g_autoptr(GError) error = NULL;
+      int status = 0;
+
+      /* Web content draws a moment after it is ready. */
+      cb_test_iterate (800);
+      if (dir)
+        g_mkdir_with_parents (dir, 0755);
+      path = g_build_filename (dir ? dir : ".", file, NULL);
+      argv[3] = path;
+      if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                         &status, &error) ||
+          !g_spawn_check_wait_status (status, &error))
+        g_error ("cannot take a screenshot with ImageMagick's import: %s", error->message);
+      g_test_message ("screenshot: %s", path);
+      return path;
+    }
   /* Let pending frames (web content, tab animations) reach the widgets;
    * a window that has not drawn yet has nothing to snapshot. */
   for (guint tries = 0; node == NULL && tries < 50; tries++)
@@ -164,6 +188,32 @@ cb_test_screenshot (GtkWidget  *window,
   texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
                                          &GRAPHENE_RECT_INIT (0, 0, width, height));
   g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot: %s", path);
+  return path;
+}
+
+char *
+cb_test_screenshot_screen (const char *name)
+{
+  const char *dir = g_getenv ("CB_TEST_ARTIFACTS");
+  g_autofree char *file = g_strconcat (name, ".png", NULL);
+  char *path;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  /* Let the last frames reach the X server first. */
+  cb_test_iterate (300);
+  if (dir)
+    g_mkdir_with_parents (dir, 0755);
+  path = g_build_filename (dir ? dir : ".", file, NULL);
+  {
+    const char *argv[] = { "import", "-window", "root", path, NULL };
+
+    if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                       &status, &error) ||
+        !g_spawn_check_wait_status (status, &error))
+      g_error ("cannot take a screenshot with ImageMagick's import: %s", error->message);
+  }
   g_test_message ("screenshot: %s", path);
   return path;
 }

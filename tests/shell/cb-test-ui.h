@@ -25,3 +25,9 @@ char  *cb_test_screenshot     (GtkWidget      *window,
 void   cb_test_iterate        (guint           milliseconds);
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+/* The whole X screen, as a person sees it: popovers, menus and dialogs
+ * are surfaces of their own, which cb_test_screenshot does not draw. */
+char  *cb_test_screenshot_screen (const char *name);
+G_END_DECLS

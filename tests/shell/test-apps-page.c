@@ -303,6 +303,25 @@ test_cloudapp_page (void)
   }
   wait_js (view, "document.body.dataset.entries", "2", "the page to refresh by itself");
   screenshot (GTK_WIDGET (window), view, "cloudapp-guestbook");
+
+  /* Installing the app made the profile's node host its system: cloud:node
+   * shows its data, its db-set and that it has no partners yet. */
+  {
+    WebKitWebView *node = WEBKIT_WEB_VIEW (cb_window_open_tab (window, "cloud:node", TRUE));
+    g_autofree char *text = NULL;
+
+    cb_test_wait_for_title (node, "Cloud Node");
+    wait_js (node, "(() => { const b = document.querySelector('.system[data-system=\"" GUESTBOOK
+                   "\"] dd'); return b ? b.textContent : 'none'; })()",
+             "2 from 1 writer", "cloud:node to show the guestbook's entries");
+    text = cb_test_run_js (node, "document.querySelector('.system').innerText");
+    g_assert_nonnull (strstr (text, GUESTBOOK));
+    g_assert_nonnull (strstr (text, "accepted"));
+    g_assert_nonnull (strstr (text, "one set holds the whole system (1 member)"));
+    g_assert_nonnull (strstr (text, "No replication partners yet."));
+    g_assert_null (strstr (text, "hosts no systems"));
+    screenshot (GTK_WIDGET (window), node, "cloud-node-hosting");
+  }
   gtk_window_destroy (GTK_WINDOW (window));
   cb_test_iterate (50);
 }

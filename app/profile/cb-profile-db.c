@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "cb-profile"
 
 #include "cb-profile-db.h"
+#include "cb-aside-path.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -254,21 +255,6 @@ open_connection (Worker  *self,
   return TRUE;
 }
 
-static char *
-aside_path (const char *path)
-{
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-  g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
-  char *candidate = g_strdup_printf ("%s.corrupt-%s", path, stamp);
-
-  for (guint n = 2; g_file_test (candidate, G_FILE_TEST_EXISTS); n++)
-    {
-      g_free (candidate);
-      candidate = g_strdup_printf ("%s.corrupt-%s-%u", path, stamp, n);
-    }
-  return candidate;
-}
-
 static void
 free_row (gpointer data)
 {
@@ -414,7 +400,7 @@ set_aside_and_restart (Worker  *self,
                        const char   *reason,
                        GError      **error)
 {
-  g_autofree char *aside = aside_path (self->path);
+  g_autofree char *aside = cb_aside_path (self->path);
   g_autofree char *basename = g_path_get_basename (self->path);
   const char *suffixes[] = { "", "-wal", "-shm" };
   ResetNotice *notice;
@@ -533,9 +519,15 @@ run_in_savepoint (Worker *self,
   step_cached (self, "RELEASE job");
 }
 
-static void
-complete_job (Job *job)
+/* On the task's own main context: the answer, then the job's reference to
+ * the task.  Were that reference dropped on the worker after the callback
+ * had run, it could be the last one, and the database object would be
+ * finalized on the very thread its finalize stops and joins. */
+static gboolean
+finish_job (gpointer data)
 {
+  Job *job = data;
+
   if (job->func == NULL)
     ;  /* answered by cancellation */
   else if (job->error != NULL)
@@ -546,6 +538,18 @@ complete_job (Job *job)
       job->result = NULL;
     }
   job_free (job);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+complete_job (Job *job)
+{
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, finish_job, job, NULL);
+  g_source_set_static_name (source, "[cb-profile-db] finish job");
+  g_source_attach (source, g_task_get_context (job->task));
 }
 
 static gboolean

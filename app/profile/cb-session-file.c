@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "cb-session"
 
 #include "cb-session-file.h"
+#include "cb-aside-path.h"
 #include "cb-profile-db.h"
 
 #include <errno.h>
@@ -390,21 +391,6 @@ cb_session_save (const char       *path,
                                    0600, error);
 }
 
-static char *
-aside_path (const char *path)
-{
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-  g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
-  char *candidate = g_strdup_printf ("%s.corrupt-%s", path, stamp);
-
-  for (guint n = 2; g_file_test (candidate, G_FILE_TEST_EXISTS); n++)
-    {
-      g_free (candidate);
-      candidate = g_strdup_printf ("%s.corrupt-%s-%u", path, stamp, n);
-    }
-  return candidate;
-}
-
 static void
 loaded (GObject      *source,
         GAsyncResult *result,
@@ -433,7 +419,7 @@ loaded (GObject      *source,
       return;
     }
   /* Keep the damaged file for whoever wants to look, out of the way. */
-  aside = aside_path (path);
+  aside = cb_aside_path (path);
   if (g_rename (path, aside) != 0)
     g_task_return_new_error (task, CB_PROFILE_ERROR, CB_PROFILE_ERROR_CORRUPT,
                              "%s; it could not be moved aside: %s", error->message,

@@ -1,6 +1,6 @@
 /* bench-dbset.c: db-sets at 100,000 hosts, by simulation
  *
- *   bench-dbset [N] [--queries Q]
+ *   bench-dbset [N] [--queries Q] [--settle S]
  *
  * N hosts (default 100,000) start within 2 s, each knowing 3 random
  * earlier hosts (as from a list), over links of 45..55 ms one way; the real
@@ -64,7 +64,7 @@ run_queries (CbDbSetSim *sim, guint n_nodes, guint n_queries, GRand *rand, const
 int
 main (int argc, char **argv)
 {
-  guint n = 100000, n_queries = 1000;
+  guint n = 100000, n_queries = 1000, settle_s = 10;
   CbDbSetSimConfig cfg;
   g_autoptr(CbDbSetSim) sim = NULL;
   g_autoptr(GRand) rand = g_rand_new_with_seed (7);
@@ -77,6 +77,8 @@ main (int argc, char **argv)
     {
       if (strcmp (argv[i], "--queries") == 0 && i + 1 < argc)
         n_queries = (guint) atoi (argv[++i]);
+      else if (strcmp (argv[i], "--settle") == 0 && i + 1 < argc)
+        settle_s = (guint) atoi (argv[++i]);
       else
         n = (guint) atoi (argv[i]);
     }
@@ -89,7 +91,7 @@ main (int argc, char **argv)
           (guint) floor (log2 ((double) n / cfg.dbsets.set_size)));
   sim = cb_dbset_sim_new (&cfg);
   cb_dbset_sim_start_all (sim, 2000);
-  for (gint64 t = 5000; t <= 120000; t += 5000)
+  for (gint64 t = 5000; t <= 120000 + (gint64) settle_s * 1000; t += 5000)
     {
       guint64 m, b;
 
@@ -109,7 +111,7 @@ main (int argc, char **argv)
       if (formed_at < 0 && st.level_min == st.level_max && st.formed >= 0.99
           && st.mean_tracked >= MIN (st.sets - 1, cfg.dbsets.sets_tracked) * 0.95)
         formed_at = t;
-      if (formed_at >= 0 && t >= formed_at + 10000)
+      if (formed_at >= 0 && t >= formed_at + (gint64) settle_s * 1000)
         break;
     }
   printf ("\nformed (one level, >= 99%% of hosts know >= 95%% of their set, tables >= 95%% "

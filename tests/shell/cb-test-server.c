@@ -7,7 +7,8 @@
  *   /favicon.png      a 16x16 PNG, linked from every page
  *   /slow             accepts the request and never answers
  *   /links            links of every kind, an image (context menus)
- *   /form             a form that searches (GET) and one that posts
+ *   /form             a form that searches (GET) and one that posts to /posted
+ *   /posted           "Posted: NOTE", the note field of the POSTed form
  *   /download/NAME?size=N   N bytes (default 4096) sent as an attachment NAME
  *   /download-stall/NAME    the first request sends half and stalls; later
  *                     ones send all 200,000 bytes (cancel and retry)
@@ -152,7 +153,24 @@ handle (SoupServer        *soup_server,
     send_html (msg, "Form",
                "<form id=\"search\" action=\"/search\" method=\"get\">"
                "<label>Terms <input id=\"q\" name=\"q\"></label>"
-               "<button id=\"go\">Search</button></form>");
+               "<button id=\"go\">Search</button></form>"
+               "<form id=\"post\" action=\"/posted\" method=\"post\">"
+               "<label>Note <textarea id=\"note\" name=\"note\"></textarea></label>"
+               "<button id=\"send\">Send</button></form>");
+  else if (g_str_equal (path, "/posted"))
+    {
+      /* The posted note in the title; anything but a POST is said. */
+      SoupMessageBody *request = soup_server_message_get_request_body (msg);
+      g_autoptr(GBytes) bytes = soup_message_body_flatten (request);
+      g_autofree char *form = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+      g_autoptr(GHashTable) fields = soup_form_decode (form);
+      const char *note = g_hash_table_lookup (fields, "note");
+      g_autofree char *title = g_strdup_printf ("Posted: %s", note ? note : "(nothing)");
+
+      send_html (msg, g_str_equal (soup_server_message_get_method (msg), "POST") ? title
+                                                                                 : "Not posted",
+                 "<p>The note arrived.</p>");
+    }
   else if (g_str_has_prefix (path, "/download/"))
     {
       const char *size_arg = query ? g_hash_table_lookup (query, "size") : NULL;

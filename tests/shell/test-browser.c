@@ -143,6 +143,38 @@ test_follow_link_back_forward (void)
   close_window (window);
 }
 
+/* Forms: a GET form navigates to its query, a POST form sends its body;
+ * back and forward move between them. */
+static void
+test_forms (void)
+{
+  CbWindow *window = new_window ();
+  WebKitWebView *view = open_path (window, "/form");
+  g_autofree char *result = NULL;
+  g_autofree char *shot = NULL;
+
+  cb_test_wait_for_title (view, "Form");
+  result = cb_test_run_js (view, "document.getElementById('q').value = 'cloud bevy';"
+                                 "document.getElementById('go').click(); 'sent'");
+  g_assert_cmpstr (result, ==, "sent");
+  cb_test_wait_for_title (view, "Search: cloud bevy");
+  g_assert_nonnull (strstr (entry_text (window), "/search?q=cloud+bevy"));
+
+  activate (window, "win.back");
+  cb_test_wait_for_title (view, "Form");
+  g_free (result);
+  result = cb_test_run_js (view, "document.getElementById('note').value = 'Hello, form & co';"
+                                 "document.getElementById('send').click(); 'sent'");
+  cb_test_wait_for_title (view, "Posted: Hello, form & co");
+  g_assert_nonnull (strstr (entry_text (window), "/posted"));
+  shot = cb_test_screenshot (GTK_WIDGET (window), "browser-form-posted");
+
+  activate (window, "win.back");
+  cb_test_wait_for_title (view, "Form");
+  g_assert_true (action_enabled (window, "win.forward"));
+  close_window (window);
+}
+
 static gboolean
 has_n_pages (gpointer data)
 {
@@ -627,6 +659,7 @@ main (int   argc,
   g_test_add_func ("/shell/browser/open-page", test_open_page);
   g_test_add_func ("/shell/browser/favicon", test_favicon);
   g_test_add_func ("/shell/browser/follow-link-back-forward", test_follow_link_back_forward);
+  g_test_add_func ("/shell/browser/forms", test_forms);
   g_test_add_func ("/shell/browser/tabs", test_tabs);
   g_test_add_func ("/shell/browser/close-last-tab", test_close_last_tab_closes_window);
   g_test_add_func ("/shell/browser/search-and-hosts", test_search_and_hosts);

@@ -12,9 +12,10 @@ DEPS = meson ninja-build pkg-config gcc git \
        libsodium-dev glib-networking gsettings-desktop-schemas \
        desktop-file-utils appstream python3 ca-certificates
 # Headless tests: X server, session bus, screenshots, accessibility bus,
-# a window manager for full screen; network namespaces for the partition test.
+# a window manager for full screen; network namespaces for the partition test;
+# gdb for the stacks of a node that hangs on SIGTERM (tests/node/cbcluster.py).
 CHECK_DEPS = iproute2 clang xvfb xauth dbus dbus-x11 at-spi2-core imagemagick xdotool x11-utils openbox \
-             fonts-cantarell adwaita-icon-theme
+             fonts-cantarell adwaita-icon-theme gdb
 
 # Baselines the benchmarks measure against in the same run (nodejs brings
 # npm here; tests/bench/replication installs hypercore with it).

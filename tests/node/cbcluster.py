@@ -126,6 +126,16 @@ def free_port():
     raise RuntimeError(f"no free port found in {first}..{end - 1}")
 
 
+def thread_stacks(pid):
+    """Every thread's stack of a hung process, when gdb is there to ask."""
+    if shutil.which("gdb") is None:
+        return "(no gdb here for the hung process's stacks)"
+    res = subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt 20"],
+                         capture_output=True, text=True, timeout=60)
+    lines = [l for l in res.stdout.splitlines() if l.startswith(("#", "Thread"))]
+    return "stacks of the hung process:\n" + "\n".join(lines[:400])
+
+
 def log_tail(path, lines=15):
     try:
         with open(path, "rb") as f:
@@ -452,11 +462,12 @@ class Node:
         try:
             self.last_rc = reap(self.proc, timeout)
         except subprocess.TimeoutExpired:
+            stacks = thread_stacks(self.proc.pid)
             self.proc.kill()
             reap(self.proc, 5)
             self.proc = None
             raise RuntimeError(f"{self.name} did not exit within {timeout} s of SIGTERM; "
-                               f"killed\n{log_tail(self.log_path)}") from None
+                               f"killed\n{log_tail(self.log_path)}\n{stacks}") from None
         self.proc = None
         return self.last_rc
 

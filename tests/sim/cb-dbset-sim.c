@@ -365,16 +365,55 @@ cb_dbset_sim_run_until (CbDbSetSim *sim,
 }
 
 void
-cb_dbset_sim_start_all (CbDbSetSim *sim,
-                        guint       spread_ms)
+cb_dbset_sim_start_first (CbDbSetSim *sim,
+                          guint       count,
+                          guint       spread_ms)
 {
-  for (guint i = 0; i < sim->cfg.n_nodes; i++)
+  count = MIN (count, sim->cfg.n_nodes);
+  for (guint i = 0; i < count; i++)
     {
-      gint64 at = sim->now + (gint64) spread_ms * i / MAX (1u, sim->cfg.n_nodes);
+      gint64 at = sim->now + (gint64) spread_ms * i / MAX (1u, count);
 
       sim->nodes[i].tick_at = at;
       push (sim, (Event) { .at = at, .type = EV_TICK, .node = i });
     }
+}
+
+void
+cb_dbset_sim_start_all (CbDbSetSim *sim,
+                        guint       spread_ms)
+{
+  cb_dbset_sim_start_first (sim, sim->cfg.n_nodes, spread_ms);
+}
+
+void
+cb_dbset_sim_start_node (CbDbSetSim *sim,
+                         guint       node)
+{
+  g_return_if_fail (!sim->nodes[node].started);
+  sim->nodes[node].tick_at = sim->now;
+  push (sim, (Event) { .at = sim->now, .type = EV_TICK, .node = node });
+}
+
+double
+cb_dbset_sim_known_by_set (CbDbSetSim *sim,
+                           guint       node)
+{
+  CbDbSetId own = cb_dbsets_get_own_set (sim->nodes[node].dbsets);
+  guint members = 0, knowing = 0;
+
+  for (guint j = 0; j < sim->cfg.n_nodes; j++)
+    {
+      Node *other = &sim->nodes[j];
+
+      if (j == node || !cb_dbset_sim_is_up (sim, j)
+          || (own.level > 0 && other->hash >> (64 - own.level) != own.prefix))
+        continue;
+      members++;
+      if (cb_dbsets_lookup_addr (other->dbsets, sim->nodes[node].id) != NULL)
+        knowing++;
+    }
+  return members > 0 ? (double) knowing / members : 0;
 }
 
 gint64

@@ -39,6 +39,13 @@ void        cb_dbset_sim_free      (CbDbSetSim *sim);
 /* Starts every node over [now, now + spread_ms], each knowing a few random
  * earlier nodes. */
 void        cb_dbset_sim_start_all (CbDbSetSim *sim, guint spread_ms);
+/* The same for the first count nodes only; the others wait for
+ * cb_dbset_sim_start_node (now, knowing a few random earlier nodes). */
+void        cb_dbset_sim_start_first (CbDbSetSim *sim, guint count, guint spread_ms);
+void        cb_dbset_sim_start_node  (CbDbSetSim *sim, guint node);
+/* The share of the live members of node's set (as node places itself)
+ * that keep node in their tables. */
+double      cb_dbset_sim_known_by_set (CbDbSetSim *sim, guint node);
 void        cb_dbset_sim_run_until (CbDbSetSim *sim, gint64 t_ms);
 gint64      cb_dbset_sim_now       (CbDbSetSim *sim);
 CbDbSets   *cb_dbset_sim_node      (CbDbSetSim *sim, guint node);

@@ -104,6 +104,50 @@ test_query (void)
     }
 }
 
+/* A settled cloud gossips little, and still takes a newcomer in at once:
+ * 999 hosts settle; their directory traffic is then below the 2 messages
+ * per host per second that gossip at the base interval costs; a 1,000th
+ * host starts, learns its set and is known by it within 3 s. */
+static void
+test_settled_and_newcomer (void)
+{
+  CbDbSetSimConfig cfg;
+  g_autoptr(CbDbSetSim) sim = NULL;
+  CbDbSetSimStats st;
+  double per_host_s, known_by = 0;
+  const guint newcomer = 999;
+  gint64 start;
+
+  cb_dbset_sim_config_init (&cfg, 1000);
+  cfg.seed = 4;
+  sim = cb_dbset_sim_new (&cfg);
+  cb_dbset_sim_start_first (sim, newcomer, 2000);
+  cb_dbset_sim_run_until (sim, 40000);
+  cb_dbset_sim_reset_counters (sim);
+  cb_dbset_sim_run_until (sim, 60000);
+  per_host_s = cb_dbset_sim_messages (sim) / 20.0 / newcomer;
+  g_test_message ("settled: %.2f directory messages per host per second", per_host_s);
+  g_assert_cmpfloat (per_host_s, <, 1.0);
+
+  start = cb_dbset_sim_now (sim);
+  cb_dbset_sim_start_node (sim, newcomer);
+  while (cb_dbset_sim_now (sim) < start + 3000)
+    {
+      cb_dbset_sim_run_until (sim, cb_dbset_sim_now (sim) + 100);
+      known_by = cb_dbset_sim_known_by_set (sim, newcomer);
+      if (known_by >= 0.95)
+        break;
+    }
+  g_test_message ("the newcomer is known by %.0f%% of its set after %" G_GINT64_FORMAT " ms",
+                  100 * known_by, cb_dbset_sim_now (sim) - start);
+  g_assert_cmpfloat (known_by, >=, 0.95);
+  cb_dbset_sim_run_until (sim, start + 3000);
+  cb_dbset_sim_stats (sim, &st);
+  print_stats ("N=1000 with the newcomer", &st);
+  g_assert_cmpfloat (st.formed, >=, 0.99);
+  g_assert_cmpuint (st.level_min, ==, st.level_max);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -111,5 +155,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/dbset/formation", test_formation);
   g_test_add_func ("/sim/dbset/small-cloud", test_small_cloud);
   g_test_add_func ("/sim/dbset/query", test_query);
+  g_test_add_func ("/sim/dbset/settled-and-newcomer", test_settled_and_newcomer);
   return g_test_run ();
 }

@@ -26,6 +26,17 @@
 /* An answer that taught us this many hosts is followed by another request
  * at once: a newcomer pulls until it has nothing more to learn. */
 #define NEWS_TO_ASK_AGAIN 4
+/* Gossip inside the set backs off while it teaches nothing, doubling the
+ * interval up to 2^MAX_GOSSIP_BACKOFF times (Trickle, RFC 6206): a settled
+ * set costs an eighth.  News still spreads at once: a settled host that
+ * learns a few new members of its set pushes them to PUSH_FANOUT random
+ * members, who do the same (each host forwards a newcomer once; fan-out 4
+ * reaches 98% of a set by push alone), at most once per gossip interval,
+ * so a forming cloud full of news is not flooded; a host that learns many
+ * at once, or moves level, is behind and gossips at the base interval
+ * again. */
+#define MAX_GOSSIP_BACKOFF 3
+#define PUSH_FANOUT 4
 /* Thin sets topped up per refresh. */
 #define THIN_TOP_UPS 4
 /* Requests one lookup may take: more than the trie is deep is a loop. */
@@ -87,6 +98,9 @@ struct _CbDbSets {
   gboolean        truncated;  /* a host was left out since the last relevel */
 
   gint64          next_gossip_ms;
+  guint           gossip_backoff;   /* the interval is gossip_interval << this */
+  GArray         *news;             /* guint8[32]: own-set hosts to push */
+  gint64          next_push_ms;
   gint64          next_refresh_ms;
   /* The lookup in progress (refresh): each answer without a member of the
    * target is followed by a request to the closest host it taught us. */
@@ -507,7 +521,8 @@ heard_level (CbDbSets *s, guint level)
 
 /* ---- hosts in and out ---- */
 
-static void
+/* The host, when it is new to us and kept; NULL otherwise. */
+static Host *
 host_seen (CbDbSets     *s,
            const guint8  id[32],
            const char   *addr,
@@ -516,7 +531,7 @@ host_seen (CbDbSets     *s,
   Host *host;
 
   if (memcmp (id, s->self_id, 32) == 0 || addr == NULL || *addr == '\0')
-    return;
+    return NULL;
   host = g_hash_table_lookup (s->hosts, id);
   if (host != NULL)
     {
@@ -527,7 +542,7 @@ host_seen (CbDbSets     *s,
           host->addr = g_strdup (addr);
           bump (s);
         }
-      return;
+      return NULL;
     }
   host = g_new0 (Host, 1);
   memcpy (host->id, id, 32);
@@ -539,7 +554,11 @@ host_seen (CbDbSets     *s,
   host->seen_ms = now_ms;
   g_hash_table_insert (s->hosts, host->id, host);
   if (!link_host (s, host))
-    g_hash_table_remove (s->hosts, host->id);
+    {
+      g_hash_table_remove (s->hosts, host->id);
+      return NULL;
+    }
+  return host;
 }
 
 void
@@ -740,6 +759,66 @@ continue_lookup (CbDbSets *s)
   send_request (s, to, s->lookup_target);
 }
 
+static gint64 jitter (CbDbSets *s, guint interval_ms);
+
+/* We are behind: gossip at the base interval again. */
+static void
+gossip_again (CbDbSets *s,
+              gint64    now_ms)
+{
+  if (s->gossip_backoff == 0 || !s->started)
+    return;
+  s->gossip_backoff = 0;
+  s->next_gossip_ms = MIN (s->next_gossip_ms, now_ms + jitter (s, s->config.gossip_interval_ms));
+}
+
+/* The news, as an unasked ANSWER for our set, to a few random members
+ * other than the new ones; hosts gone since are left out. */
+static void
+push_news (CbDbSets *s,
+           gint64    now_ms)
+{
+  g_autoptr(GPtrArray) fresh = g_ptr_array_new ();
+  g_autoptr(GPtrArray) candidates = g_ptr_array_new ();
+  g_autofree CbDbSetHost *hosts = NULL;
+  CbDbSetMessage m = { 0 };
+
+  for (guint i = 0; i < s->news->len && fresh->len < s->config.max_answer; i++)
+    {
+      Host *h = g_hash_table_lookup (s->hosts, &g_array_index (s->news, guint8, 32 * i));
+
+      if (h != NULL && g_ptr_array_find (s->own, h, NULL) && !g_ptr_array_find (fresh, h, NULL))
+        g_ptr_array_add (fresh, h);
+    }
+  g_array_set_size (s->news, 0);
+  s->next_push_ms = now_ms + s->config.gossip_interval_ms;
+  if (fresh->len == 0)
+    return;
+  for (guint i = 0; i < s->own->len; i++)
+    if (!g_ptr_array_find (fresh, s->own->pdata[i], NULL))
+      g_ptr_array_add (candidates, s->own->pdata[i]);
+  shuffle_prefix (s, candidates, PUSH_FANOUT);
+  hosts = g_new0 (CbDbSetHost, fresh->len);
+  for (guint i = 0; i < fresh->len; i++)
+    {
+      memcpy (hosts[i].id, ((Host *) fresh->pdata[i])->id, 32);
+      hosts[i].addr = ((Host *) fresh->pdata[i])->addr;
+    }
+  m.type = CB_DBSET_MSG_ANSWER;
+  m.system = s->system;
+  m.level = s->own_estimate_level;
+  m.addr = s->self_addr;
+  m.target = cb_dbsets_get_own_set (s);
+  m.hosts = hosts;
+  m.n_hosts = fresh->len;
+  for (guint i = 0; i < candidates->len && i < PUSH_FANOUT; i++)
+    {
+      Host *to = candidates->pdata[i];
+
+      queue_send (s, to->id, to->addr, &m);
+    }
+}
+
 void
 cb_dbsets_receive (CbDbSets             *s,
                    const guint8          from[32],
@@ -748,20 +827,38 @@ cb_dbsets_receive (CbDbSets             *s,
 {
   if (g_strcmp0 (message->system, s->system) != 0 || memcmp (from, s->self_id, 32) == 0)
     return;
-  heard_level (s, message->level);
-  host_seen (s, from, message->addr, now_ms);
-  if (message->type == CB_DBSET_MSG_REQUEST)
-    {
-      update_level (s);
-      answer (s, from, message->addr, message->target);
-      return;
-    }
   {
     guint before = g_hash_table_size (s->hosts);
+    guint level = s->level;
+    g_autoptr(GPtrArray) news = g_ptr_array_new ();
+    Host *host;
 
-    for (guint i = 0; i < message->n_hosts; i++)
-      host_seen (s, message->hosts[i].id, message->hosts[i].addr, now_ms);
+    heard_level (s, message->level);
+    if ((host = host_seen (s, from, message->addr, now_ms)) != NULL)
+      g_ptr_array_add (news, host);
+    if (message->type == CB_DBSET_MSG_ANSWER)
+      for (guint i = 0; i < message->n_hosts; i++)
+        if ((host = host_seen (s, message->hosts[i].id, message->hosts[i].addr, now_ms)) != NULL)
+          g_ptr_array_add (news, host);
     update_level (s);
+    /* Of what is new, what joined our set (relevel may have moved it). */
+    for (guint i = news->len; i > 0; i--)
+      if (s->level != level || !g_ptr_array_find (s->own, news->pdata[i - 1], NULL))
+        g_ptr_array_remove_index_fast (news, i - 1);
+    if (s->level != level || news->len >= NEWS_TO_ASK_AGAIN)
+      gossip_again (s, now_ms);
+    else if (news->len > 0 && s->gossip_backoff > 0)
+      {
+        for (guint i = 0; i < news->len; i++)
+          g_array_append_vals (s->news, ((Host *) news->pdata[i])->id, 1);
+        if (now_ms >= s->next_push_ms)
+          push_news (s, now_ms);
+      }
+    if (message->type == CB_DBSET_MSG_REQUEST)
+      {
+        answer (s, from, message->addr, message->target);
+        return;
+      }
     if (g_hash_table_size (s->hosts) >= before + NEWS_TO_ASK_AGAIN)
       s->next_gossip_ms = MIN (s->next_gossip_ms, now_ms);
   }
@@ -917,6 +1014,8 @@ cb_dbsets_tick (CbDbSets *s,
       s->next_refresh_ms = now_ms + jitter (s, s->config.refresh_interval_ms);
     }
   update_level (s);
+  if (s->news->len > 0 && now_ms >= s->next_push_ms)
+    push_news (s, now_ms);
   if (now_ms >= s->next_gossip_ms)
     {
       CbDbSetId own = cb_dbsets_get_own_set (s);
@@ -926,7 +1025,8 @@ cb_dbsets_tick (CbDbSets *s,
         to = closest_to (s, own);
       if (to != NULL)
         send_request (s, to, own);
-      s->next_gossip_ms = now_ms + jitter (s, s->config.gossip_interval_ms);
+      s->next_gossip_ms = now_ms + jitter (s, s->config.gossip_interval_ms << s->gossip_backoff);
+      s->gossip_backoff = MIN (s->gossip_backoff + 1, MAX_GOSSIP_BACKOFF);
     }
   if (now_ms >= s->next_refresh_ms)
     {
@@ -952,6 +1052,8 @@ cb_dbsets_next_deadline (CbDbSets *s)
 {
   if (!s->started)
     return 0;
+  if (s->news->len > 0)
+    return MIN (MIN (s->next_gossip_ms, s->next_refresh_ms), s->next_push_ms);
   return MIN (s->next_gossip_ms, s->next_refresh_ms);
 }
 
@@ -1219,6 +1321,7 @@ cb_dbsets_state_bytes (CbDbSets *s)
   bytes += g_hash_table_size (s->sets)
            * (sizeof (TrackedSet) + sizeof (GPtrArray) + s->config.contacts_per_set * 8 + 48);
   bytes += g_queue_get_length (&s->sends) * (sizeof (CbDbSetSend) + 512);
+  bytes += s->news->len * 32;
   return bytes;
 }
 
@@ -1250,6 +1353,7 @@ cb_dbsets_new (const char           *system,
   s->sets = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
                                    (GDestroyNotify) tracked_free);
   g_queue_init (&s->sends);
+  s->news = g_array_new (FALSE, FALSE, 32);
   return s;
 }
 
@@ -1262,6 +1366,7 @@ cb_dbsets_free (CbDbSets *s)
     return;
   while (cb_dbsets_pop_send (s, &send))
     cb_dbset_send_clear (&send);
+  g_array_unref (s->news);
   g_hash_table_unref (s->sets);
   g_ptr_array_unref (s->own);
   g_hash_table_unref (s->hosts);

@@ -15,7 +15,9 @@
  *           level other hosts report, so a newcomer adopts the cloud's.
  *   own set the host learns every member of its set by asking them (a
  *           REQUEST for its own set every gossip interval to a random
- *           member answers with members it may lack) and replicates with
+ *           member answers with members it may lack; the interval doubles
+ *           up to 8x while nothing new is heard and is back at once when
+ *           something is) and replicates with
  *           set_peers of them: the ones with the lowest pair weight, a hash
  *           of both ids, so the choice is mutual and the set's graph is a
  *           random, connected one.

@@ -113,15 +113,28 @@ js_finished (gpointer data)
 }
 
 char *
-cb_test_run_js (WebKitWebView *view,
-                const char    *script)
+cb_test_try_js (WebKitWebView  *view,
+                const char     *script,
+                GError        **error)
 {
   JsResult js = { 0 };
 
   webkit_web_view_evaluate_javascript (view, script, -1, NULL, NULL, NULL, js_done, &js);
   cb_test_wait_until (js_finished, &js, "a script to run");
-  g_assert_no_error (js.error);
+  if (js.error != NULL)
+    g_propagate_error (error, js.error);
   return js.result;
+}
+
+char *
+cb_test_run_js (WebKitWebView *view,
+                const char    *script)
+{
+  g_autoptr(GError) error = NULL;
+  char *result = cb_test_try_js (view, script, &error);
+
+  g_assert_no_error (error);
+  return result;
 }
 
 static gboolean

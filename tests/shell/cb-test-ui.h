@@ -19,6 +19,11 @@ void   cb_test_wait_loaded    (WebKitWebView  *view);
 /* Runs @script in the page and returns the result as a string. */
 char  *cb_test_run_js         (WebKitWebView  *view,
                                const char     *script);
+/* The same, with a failed script (or a result WebKit could not return,
+ * as while the page's content is being replaced) as an error. */
+char  *cb_test_try_js         (WebKitWebView  *view,
+                               const char     *script,
+                               GError        **error);
 /* Saves a PNG of @window into $CB_TEST_ARTIFACTS (or the cwd). */
 char  *cb_test_screenshot     (GtkWidget      *window,
                                const char     *name);

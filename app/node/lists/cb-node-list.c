@@ -2,16 +2,12 @@
 #define G_LOG_DOMAIN "cb-lists"
 
 #include "cb-node-list.h"
+#include "cb-json-check.h"
 
 #include <json-glib/json-glib.h>
 #include <sodium.h>
 #include <string.h>
 
-/* Our documents nest four deep; the slack is for members a later
- * cloud-bevy-list-1 writer may add, which readers ignore. */
-#define MAX_JSON_DEPTH 16
-/* Longer digit runs overflow json-glib's 64-bit integers silently. */
-#define MAX_JSON_DIGITS 18
 #define TIME_TEXT_LEN 20 /* "YYYY-MM-DDTHH:MM:SSZ" */
 
 G_DEFINE_QUARK (cb-node-list-error-quark, cb_node_list_error)
@@ -334,137 +330,17 @@ cb_node_list_remove (CbNodeList *list,
 
 /* ---- checked JSON reading ---------------------------------------------- */
 
-/* json-glib recurses per nesting level, keeps the last of duplicate
- * members, wraps oversized integers and cuts strings at \u0000; refuse all
- * of that before it gets the bytes. */
-static gboolean
-prescan_json (const char *text,
-              gsize       len,
-              const char *what,
-              GError    **error)
-{
-  guint depth = 0, digits = 0;
-  gboolean in_string = FALSE;
-  gsize i;
-
-  for (i = 0; i < len; i++)
-    {
-      char c = text[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            {
-              if (i + 5 < len && text[i + 1] == 'u' && memcmp (text + i + 2, "0000", 4) == 0)
-                {
-                  g_set_error (error, CB_NODE_LIST_ERROR, CB_NODE_LIST_ERROR_MALFORMED,
-                               "%s contains a NUL character (\\u0000) in a string", what);
-                  return FALSE;
-                }
-              i++;
-            }
-          else if (c == '"')
-            in_string = FALSE;
-          continue;
-        }
-      if (c == '"')
-        {
-          in_string = TRUE;
-          digits = 0;
-        }
-      else if (g_ascii_isdigit (c))
-        {
-          if (++digits > MAX_JSON_DIGITS)
-            {
-              g_set_error (error, CB_NODE_LIST_ERROR, CB_NODE_LIST_ERROR_MALFORMED,
-                           "%s has a number with more than %d digits", what, MAX_JSON_DIGITS);
-              return FALSE;
-            }
-        }
-      else
-        {
-          digits = 0;
-          if (c == '[' || c == '{')
-            {
-              if (++depth > MAX_JSON_DEPTH)
-                {
-                  g_set_error (error, CB_NODE_LIST_ERROR, CB_NODE_LIST_ERROR_MALFORMED,
-                               "%s is nested more than %d levels deep", what, MAX_JSON_DEPTH);
-                  return FALSE;
-                }
-            }
-          else if ((c == ']' || c == '}') && depth > 0)
-            depth--;
-        }
-    }
-  return TRUE;
-}
-
-typedef struct {
-  GHashTable *members_seen; /* JsonObject* -> count */
-  char       *duplicate;
-} DupCheck;
-
-static void
-on_object_member (JsonParser *parser,
-                  JsonObject *object,
-                  const char *member_name,
-                  gpointer    user_data)
-{
-  DupCheck *check = user_data;
-  guint seen = GPOINTER_TO_UINT (g_hash_table_lookup (check->members_seen, object)) + 1;
-
-  g_hash_table_insert (check->members_seen, object, GUINT_TO_POINTER (seen));
-  /* A repeated name replaces the earlier member, so the size stops growing. */
-  if (json_object_get_size (object) != seen && check->duplicate == NULL)
-    check->duplicate = g_strdup (member_name);
-}
-
-/* Parses @text (valid UTF-8, @len bytes) into a root object node. */
+/* Parses @text (@len bytes) into a root object node: strictly, with the
+ * project's checks for untrusted JSON (cb-json-check.h). */
 static JsonNode *
 parse_json_object (const char *text,
                    gsize       len,
                    const char *what,
                    GError    **error)
 {
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(GError) local_error = NULL;
-  DupCheck check = { NULL, NULL };
-  JsonNode *root;
-  gboolean ok;
+  CbJsonCheck check = { CB_NODE_LIST_ERROR, CB_NODE_LIST_ERROR_MALFORMED, what };
 
-  if (!prescan_json (text, len, what, error))
-    return NULL;
-
-  parser = json_parser_new_immutable ();
-  check.members_seen = g_hash_table_new (NULL, NULL);
-  g_signal_connect (parser, "object-member", G_CALLBACK (on_object_member), &check);
-  ok = json_parser_load_from_data (parser, text, (gssize) len, &local_error);
-  g_signal_handlers_disconnect_by_data (parser, &check);
-  g_hash_table_unref (check.members_seen);
-
-  if (!ok)
-    {
-      g_free (check.duplicate);
-      g_set_error (error, CB_NODE_LIST_ERROR, CB_NODE_LIST_ERROR_MALFORMED,
-                   "%s is not valid JSON: %s", what, local_error->message);
-      return NULL;
-    }
-  if (check.duplicate != NULL)
-    {
-      g_set_error (error, CB_NODE_LIST_ERROR, CB_NODE_LIST_ERROR_MALFORMED,
-                   "%s has the member \"%s\" more than once", what, check.duplicate);
-      g_free (check.duplicate);
-      return NULL;
-    }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      g_set_error (error, CB_NODE_LIST_ERROR, CB_NODE_LIST_ERROR_MALFORMED,
-                   "%s is not a JSON object", what);
-      return NULL;
-    }
-  return json_node_ref (root);
+  return cb_json_check_parse_object (&check, text, len, error);
 }
 
 static const char *

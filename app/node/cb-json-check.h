@@ -11,6 +11,8 @@
 
 G_BEGIN_DECLS
 
+/* Our documents nest four deep at most; the slack is for members a later
+ * writer may add, which readers ignore. */
 #define CB_JSON_MAX_DEPTH 16
 /* 18 digits: what int64 holds without overflow. */
 #define CB_JSON_MAX_DIGITS 18

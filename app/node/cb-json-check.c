@@ -1,5 +1,5 @@
 /* cb-json-check.c: strict reading of untrusted JSON */
-#define G_LOG_DOMAIN "cb-apps"
+#define G_LOG_DOMAIN "cb-json-check"
 
 #include "cb-json-check.h"
 
